@@ -1,0 +1,13 @@
+from .permissions import Action, grants_for
+
+
+def navigation(request):
+    """Header links the signed-in person may use."""
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav_items": []}
+    items = [("Home", "home"), ("Organisations", "organisation-root")]
+    if grants_for(user, Action.VIEW_AUDIT):
+        items.append(("Audit log", "audit-log"))
+    items.append(("API", "api-docs"))
+    return {"nav_items": items}

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from consortia.demo import DEMO_PASSWORD, demo_users_create
+from localities.services import cumbria_load
+
+
+class Command(BaseCommand):
+    help = "Load the NHS Cumbria demo (tree, populations, demo users). Safe to run twice."
+
+    def handle(self, *args, **options):
+        counts = cumbria_load()
+        self.stdout.write(
+            f"NHS Cumbria: {counts['localities']} localities, {counts['sub_localities']} "
+            f"sub-localities, {counts['practices']} practices."
+        )
+        people = demo_users_create()
+        self.stdout.write(f"\nDemo users (password '{DEMO_PASSWORD}', demo only):")
+        for username, role, organisation in people:
+            self.stdout.write(f"  {username:<20} {role} — {organisation}")

@@ -1,0 +1,64 @@
+"""Pages of the organisation root: home, the tree, the audit log."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+
+from localities.selectors import organisation_view, practice_population
+
+from .models import OrganisationKind
+from .permissions import Action, active_assignments, grants_for
+from .selectors import (
+    audit_events_visible_to,
+    home_organisations,
+    organisation_get_visible,
+    organisations_visible_to,
+)
+
+
+@login_required
+def home(request):
+    assignments = active_assignments(request.user)
+    places = [
+        organisation_view(user=request.user, node=node)
+        for node in home_organisations(user=request.user)[:3]
+    ]
+    return render(request, "consortia/home.html", {"assignments": assignments, "places": places})
+
+
+@login_required
+def organisation_root(request):
+    """Start the tree at the highest node the person may see."""
+    top = organisations_visible_to(user=request.user).order_by("path").first()
+    if top is None:
+        raise PermissionDenied("You have no role in any organisation yet. Ask your administrator.")
+    return redirect("organisation-detail", code=top.code)
+
+
+@login_required
+def organisation_detail(request, code: str):
+    node = organisation_get_visible(user=request.user, code=code)
+    context = {
+        "view": organisation_view(user=request.user, node=node),
+        "is_practice": node.kind == OrganisationKind.PRACTICE,
+    }
+    if context["is_practice"]:
+        context["population"] = practice_population(practice=node)
+    return render(request, "consortia/organisation_detail.html", context)
+
+
+@login_required
+def audit_log(request):
+    if not grants_for(request.user, Action.VIEW_AUDIT):
+        raise PermissionDenied("Only finance and executives may read the audit log.")
+    events = audit_events_visible_to(user=request.user)
+    if request.GET.get("event"):
+        events = events.filter(event__startswith=request.GET["event"])
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "consortia/audit_log.html", {"page": page})
+
+
+def health(request):
+    return HttpResponse("ok", content_type="text/plain")
