@@ -1,6 +1,9 @@
 from django.core.management.base import BaseCommand
 
+from budgets.demo import cumbria_budgets_load
+from budgets.periods import year_label
 from consortia.demo import DEMO_PASSWORD, demo_users_create
+from consortia.money import format_money
 from localities.services import cumbria_load
 
 
@@ -14,6 +17,12 @@ class Command(BaseCommand):
             f"sub-localities, {counts['practices']} practices."
         )
         people = demo_users_create()
+        run = cumbria_budgets_load()
+        total = sum(run.envelopes.values())
+        self.stdout.write(
+            f"Budgets: {year_label(run.year)} allocation of {format_money(total)} "
+            f"({run.get_status_display().lower()}), Allerdale delegated with a risk pool."
+        )
         self.stdout.write(f"\nDemo users (password '{DEMO_PASSWORD}', demo only):")
         for username, role, organisation in people:
             self.stdout.write(f"  {username:<20} {role} — {organisation}")
