@@ -140,6 +140,7 @@ def cumbria_budgets_load() -> ModelRun:
         limits={
             "sub_locality_lead": 10_000_00,
             "locality_lead": 50_000_00,
+            "pct_finance": 100_000_00,
             "chief_operating_officer": 250_000_00,
         },
         source="Demo scheme of delegation (chosen limits)",

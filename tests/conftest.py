@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from budgets.demo import cumbria_budgets_load
 from consortia import celery_app
 from consortia.demo import demo_users_create
 from consortia.models import Organisation, User
@@ -25,9 +26,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 def _load_cumbria() -> None:
+    """The tree, demo users and the 2010-11 budgets demo (approved allocation, delegation)."""
     if not Organisation.objects.filter(code="5NE").exists():
         cumbria_load()
         demo_users_create()
+        cumbria_budgets_load()
 
 
 @pytest.fixture(scope="session")
