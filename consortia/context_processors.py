@@ -11,3 +11,11 @@ def navigation(request):
         items.append(("Audit log", "audit-log"))
     items.append(("API", "api-docs"))
     return {"nav_items": items}
+
+
+def unread_notices(request):
+    """How many notices the signed-in person has not read (shown in the header)."""
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    return {"unread_notices": user.notices.filter(read_at__isnull=True).count()}

@@ -12,6 +12,7 @@ from django.utils import timezone
 from .errors import ApplicationError
 from .models import (
     AuditEvent,
+    Notice,
     Organisation,
     OrganisationKind,
     Role,
@@ -262,3 +263,26 @@ def role_revoke(
         after=_assignment_snapshot(assignment),
     )
     return assignment
+
+
+def notify(*, users, subject: str, body: str = "", url: str = "") -> list[Notice]:
+    """Tell people something: a notice in the app and an e-mail (Django's e-mail backend).
+
+    E-mail is sent after the surrounding transaction commits, so a rolled-back change sends none.
+    """
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    recipients = [u for u in users if u is not None]
+    notices = Notice.objects.bulk_create(
+        Notice(user=u, subject=subject[:200], body=body, url=url) for u in recipients
+    )
+    emails = [u.email for u in recipients if u.email]
+    if emails:
+        text = body + (f"\n\n{url}" if url else "")
+        transaction.on_commit(
+            lambda: send_mail(
+                subject, text, settings.DEFAULT_FROM_EMAIL, emails, fail_silently=True
+            )
+        )
+    return notices

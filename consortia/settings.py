@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "consortia.context_processors.navigation",
+                "consortia.context_processors.unread_notices",
             ],
         },
     },

@@ -13,6 +13,7 @@ urlpatterns = [
     path("organisations/", views.organisation_root, name="organisation-root"),
     path("organisations/<str:code>/", views.organisation_detail, name="organisation-detail"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("notices/", views.notices, name="notices"),
     path("admin/", admin.site.urls),
     path("api/", include("consortia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

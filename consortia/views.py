@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from localities.selectors import organisation_view, practice_population
 
@@ -58,6 +59,16 @@ def audit_log(request):
         events = events.filter(event__startswith=request.GET["event"])
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "consortia/audit_log.html", {"page": page})
+
+
+@login_required
+def notices(request):
+    """The signed-in person's notices, newest first; opening the page marks them read."""
+    items = list(request.user.notices.all()[:100])
+    unread_ids = [n.pk for n in items if n.read_at is None]
+    if unread_ids:
+        request.user.notices.filter(pk__in=unread_ids).update(read_at=timezone.now())
+    return render(request, "consortia/notices.html", {"items": items, "unread_ids": unread_ids})
 
 
 def health(request):

@@ -128,3 +128,19 @@ def test_tree_pages_run_the_same_queries_whatever_the_tree_size(browser_as, node
 
     assert response.status_code == 200
     assert len(large) == len(small)
+
+
+def test_notices_reach_a_person_in_the_app_and_by_email(browser_as, person, mailoutbox,
+                                                        django_capture_on_commit_callbacks):
+    from consortia.services import notify
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(users=[person("lead.eden")], subject="Papers published", body="Senate, 1 June",
+               url="/")
+    client = browser_as("lead.eden")
+
+    assert "Notices (1 new)" in client.get("/").content.decode()
+    assert "Papers published" in client.get("/notices/").content.decode()
+    assert "Notices (1 new)" not in client.get("/").content.decode()
+    assert mailoutbox[0].subject == "Papers published"
+    assert mailoutbox[0].to == ["lead.eden@example.nhs.uk"]
