@@ -159,6 +159,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Reconciliation runs on this working day after month end (bank holidays excluded).
+RECONCILE_WORKING_DAY = env.int("RECONCILE_WORKING_DAY", default=3)
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_BACKEND = env(
@@ -187,4 +189,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
