@@ -23,17 +23,25 @@ def rows_of(record):
 
 
 def test_a_valid_hospital_file_is_priced_at_tariff_and_loaded(s):
-    record = upload(s, HOSPITAL_HEADER
-                    + "RXX,Y00001,2010-04,EL,AA11A,3,,Y,N\n"       # 3 × £100 tariff
-                    + "RXX,Y00002,M1,OPFA,130,10,480.50,Y,N\n"     # priced by the provider
-                    + "RXX,Y00002,M1,NEL,XX99Z,1,2000,N,N\n")      # non-contract
+    record = upload(
+        s,
+        HOSPITAL_HEADER
+        + "RXX,Y00001,2010-04,EL,AA11A,3,,Y,N\n"  # 3 × £100 tariff
+        + "RXX,Y00002,M1,OPFA,130,10,480.50,Y,N\n"  # priced by the provider
+        + "RXX,Y00002,M1,NEL,XX99Z,1,2000,N,N\n",
+    )  # non-contract
 
     assert record.status == ImportStatus.COMPLETE, record.errors
     assert record.rows_imported == 3 and record.rows_total == 3
-    costs = {(r.organisation.code, r.line.code): r.cost for r in rows_of(record).select_related(
-        "organisation", "line")}
-    assert costs == {("Y00001", "SC-PBR"): 300_00, ("Y00002", "SC-PBR"): 480_50,
-                     ("Y00002", "SC-NCA"): 2_000_00}
+    costs = {
+        (r.organisation.code, r.line.code): r.cost
+        for r in rows_of(record).select_related("organisation", "line")
+    }
+    assert costs == {
+        ("Y00001", "SC-PBR"): 300_00,
+        ("Y00002", "SC-PBR"): 480_50,
+        ("Y00002", "SC-NCA"): 2_000_00,
+    }
 
 
 def test_an_xlsx_file_loads_the_same_way(s):
@@ -54,8 +62,12 @@ def test_an_xlsx_file_loads_the_same_way(s):
 BAD = [
     ("unknown practice", "RXX,Z99999,M1,EL,AA11A,1,,Y,N\n", "practice_code", "Unknown practice"),
     ("unknown provider", "RZZ,Y00001,M1,EL,AA11A,1,,Y,N\n", "provider_code", "Unknown provider"),
-    ("month outside the year", "RXX,Y00001,2011-04,EL,AA11A,1,,Y,N\n", "month",
-     "not a month of 2010-11"),
+    (
+        "month outside the year",
+        "RXX,Y00001,2011-04,EL,AA11A,1,,Y,N\n",
+        "month",
+        "not a month of 2010-11",
+    ),
     ("negative count", "RXX,Y00001,M1,EL,AA11A,-2,,Y,N\n", "activity", "whole number"),
     ("non-numeric count", "RXX,Y00001,M1,EL,AA11A,three,,Y,N\n", "activity", "whole number"),
     ("unknown tariff code", "RXX,Y00001,M1,EL,ZZ99Z,1,,Y,N\n", "code", "No national tariff"),
@@ -85,14 +97,20 @@ def test_missing_columns_are_named(s):
     record = upload(s, "provider_code,practice_code,month\nRXX,Y00001,M1\n")
 
     assert record.status == ImportStatus.FAILED
-    assert {e["column"] for e in record.errors} == {"pod", "code", "activity", "contract",
-                                                    "independent_sector"}
+    assert {e["column"] for e in record.errors} == {
+        "pod",
+        "code",
+        "activity",
+        "contract",
+        "independent_sector",
+    }
     assert all(e["row"] == 1 for e in record.errors)
 
 
 def test_a_file_in_the_wrong_encoding_is_refused_with_what_to_do(s):
     content = (HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,1,,Y,N\n").encode() + "Caf\xe9\n".encode(
-        "latin-1")
+        "latin-1"
+    )
 
     record = upload(s, content)
 
@@ -106,8 +124,9 @@ def test_duplicate_rows_are_found_and_nothing_is_imported(s):
     record = upload(s, HOSPITAL_HEADER + line + "RXX,Y00002,M1,EL,AA11A,1,,Y,N\n" + line)
 
     assert record.status == ImportStatus.FAILED
-    assert record.errors == [{"row": 4, "column": "",
-                              "message": "Duplicate of row 2: the same activity twice."}]
+    assert record.errors == [
+        {"row": 4, "column": "", "message": "Duplicate of row 2: the same activity twice."}
+    ]
     assert not rows_of(record).exists()
 
 

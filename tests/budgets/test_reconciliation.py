@@ -36,14 +36,33 @@ pytestmark = pytest.mark.django_db
 
 
 def load_months(s):
-    upload(s, HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,3,,Y,N\nRXX,Y00002,M1,OPFA,130,10,,Y,N\n",
-           month=1, name="h1.csv")
-    upload(s, HOSPITAL_HEADER + "RXX,Y00001,M2,EL,AA11A,15,,Y,N\nRXX,Y00002,M2,OPFA,130,20,,Y,N\n",
-           month=2, name="h2.csv")
-    upload(s, "practice_code,month,items,nic,actual_cost\nY00001,M1,10,260,250\n"
-              "Y00001,M2,10,260,250\n", kind="prescribing", month=2, provider=False)
-    upload(s, "organisation_code,service,month,cost\nTIC-S,District nursing,M1,100\n"
-              "TIC-S,District nursing,M2,160\n", kind="community", month=2, provider=False)
+    upload(
+        s,
+        HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,3,,Y,N\nRXX,Y00002,M1,OPFA,130,10,,Y,N\n",
+        month=1,
+        name="h1.csv",
+    )
+    upload(
+        s,
+        HOSPITAL_HEADER + "RXX,Y00001,M2,EL,AA11A,15,,Y,N\nRXX,Y00002,M2,OPFA,130,20,,Y,N\n",
+        month=2,
+        name="h2.csv",
+    )
+    upload(
+        s,
+        "practice_code,month,items,nic,actual_cost\nY00001,M1,10,260,250\nY00001,M2,10,260,250\n",
+        kind="prescribing",
+        month=2,
+        provider=False,
+    )
+    upload(
+        s,
+        "organisation_code,service,month,cost\nTIC-S,District nursing,M1,100\n"
+        "TIC-S,District nursing,M2,160\n",
+        kind="community",
+        month=2,
+        provider=False,
+    )
 
 
 @pytest.fixture
@@ -54,21 +73,40 @@ def s(cumbria):
 
 
 def reconcile(s, month=2):
-    return reconciliation_start(actor=s["finance"], commissioner=s["icb"], year=2010, month=month,
-                                trigger="page", run_now=True)
+    return reconciliation_start(
+        actor=s["finance"],
+        commissioner=s["icb"],
+        year=2010,
+        month=month,
+        trigger="page",
+        run_now=True,
+    )
 
 
 def figures(run):
     """Every position of a run as comparable tuples."""
     return sorted(
-        (p.organisation.code, p.line.code if p.line else "ALL", p.annual_budget, p.ytd_budget,
-         p.ytd_actual, p.variance, str(p.variance_percent), p.forecast_outturn, p.status)
-        for p in Position.objects.filter(run=run).select_related("organisation", "line"))
+        (
+            p.organisation.code,
+            p.line.code if p.line else "ALL",
+            p.annual_budget,
+            p.ytd_budget,
+            p.ytd_actual,
+            p.variance,
+            str(p.variance_percent),
+            p.forecast_outturn,
+            p.status,
+        )
+        for p in Position.objects.filter(run=run).select_related("organisation", "line")
+    )
 
 
 def position(run, org, line=None):
-    return Position.objects.get(run=run, organisation__code=org, line__code=line) if line else \
-        Position.objects.get(run=run, organisation__code=org, line__isnull=True)
+    return (
+        Position.objects.get(run=run, organisation__code=org, line__code=line)
+        if line
+        else Position.objects.get(run=run, organisation__code=org, line__isnull=True)
+    )
 
 
 def test_positions_match_the_hand_worked_figures(s):
@@ -76,14 +114,25 @@ def test_positions_match_the_hand_worked_figures(s):
 
     pbr = position(run, "TIC-N", "SC-PBR")
     assert (pbr.annual_budget, pbr.ytd_budget, pbr.ytd_actual, pbr.variance) == (
-        12_000_00, 2_000_00, 1_800_00, -200_00)
+        12_000_00,
+        2_000_00,
+        1_800_00,
+        -200_00,
+    )
     assert str(pbr.variance_percent) == "-10.00"
     assert (pbr.forecast_run_rate, pbr.forecast_profile, pbr.forecast_outturn) == (
-        10_800_00, 10_800_00, 10_800_00)
+        10_800_00,
+        10_800_00,
+        10_800_00,
+    )
     assert pbr.status == RagStatus.GREEN
     presc = position(run, "TIC-N", "PRESC")
     assert (presc.ytd_actual, presc.variance, presc.forecast_outturn, presc.status) == (
-        500_00, 100_00, 3_000_00, RagStatus.RED)
+        500_00,
+        100_00,
+        3_000_00,
+        RagStatus.RED,
+    )
     assert position(run, "TIC-N").forecast_outturn == 13_800_00
     assert position(run, "TIC-N").status == RagStatus.GREEN
     comm = position(run, "TIC-S", "COMM")
@@ -97,14 +146,17 @@ def test_running_twice_gives_identical_figures_and_never_double_counts(s):
     first, second = reconcile(s), reconcile(s)
 
     assert figures(first) == figures(second)
-    assert sum(ActualSummary.objects.filter(locality=s["north"]).values_list("actual", flat=True)
-               ) == 2_300_00
+    assert (
+        sum(ActualSummary.objects.filter(locality=s["north"]).values_list("actual", flat=True))
+        == 2_300_00
+    )
 
 
 def test_a_run_that_crashed_halfway_then_reruns_gives_the_same_figures(s):
     clean = figures(reconcile(s))
-    crashed = _reconciliation_create(actor=None, commissioner=s["icb"], year=2010, month=2,
-                                     trigger="schedule")
+    crashed = _reconciliation_create(
+        actor=None, commissioner=s["icb"], year=2010, month=2, trigger="schedule"
+    )
     reconcile_locality(run=crashed, locality=s["north"])  # ... and the worker died here
 
     assert figures(reconcile(s)) == clean
@@ -112,24 +164,38 @@ def test_a_run_that_crashed_halfway_then_reruns_gives_the_same_figures(s):
 
 def test_a_closed_month_is_frozen_and_late_data_is_held_until_reopened(s):
     reconcile(s)
-    north_m1 = list(ActualSummary.objects.filter(locality=s["north"], month=1).values_list(
-        "line__code", "actual"))
+    north_m1 = list(
+        ActualSummary.objects.filter(locality=s["north"], month=1).values_list(
+            "line__code", "actual"
+        )
+    )
     month_close(actor=s["finance"], commissioner=s["icb"], year=2010, month=1)
 
     late = upload(s, HOSPITAL_HEADER + "RXX,Y00001,M1,OPFA,130,4,,Y,N\n", month=3, name="late.csv")
     run = reconcile(s)
 
     assert late.rows_held == 1
-    assert list(ActualSummary.objects.filter(locality=s["north"], month=1).values_list(
-        "line__code", "actual")) == north_m1
+    assert (
+        list(
+            ActualSummary.objects.filter(locality=s["north"], month=1).values_list(
+                "line__code", "actual"
+            )
+        )
+        == north_m1
+    )
     assert position(run, "TIC-N", "SC-PBR").ytd_actual == 1_800_00
     with pytest.raises(ApplicationError, match="closed"):
         reconcile(s, month=1)
     with pytest.raises(ApplicationError, match="Say why"):
         month_reopen(actor=s["finance"], commissioner=s["icb"], year=2010, month=1, reason="")
 
-    month_reopen(actor=s["finance"], commissioner=s["icb"], year=2010, month=1,
-                 reason="Late letters from Riverside")
+    month_reopen(
+        actor=s["finance"],
+        commissioner=s["icb"],
+        year=2010,
+        month=1,
+        reason="Late letters from Riverside",
+    )
     assert not ActivityRow.objects.filter(held=True).exists()
     assert position(reconcile(s), "TIC-N", "SC-PBR").ytd_actual == 2_000_00  # + 4 × £50
 
@@ -146,8 +212,14 @@ def test_alerts_fire_once_per_status_change(s, mailoutbox):
 
     assert Notice.objects.filter(user=north_lead).count() == 0  # North in all is green
     # North's prescribing doubles: its total forecast goes over budget.
-    upload(s, "practice_code,month,items,nic,actual_cost\nY00001,M2,10,5000,5000\n",
-           kind="prescribing", month=3, provider=False, name="presc-extra.csv")
+    upload(
+        s,
+        "practice_code,month,items,nic,actual_cost\nY00001,M2,10,5000,5000\n",
+        kind="prescribing",
+        month=3,
+        provider=False,
+        name="presc-extra.csv",
+    )
     reconcile(s)
     reconcile(s)
 

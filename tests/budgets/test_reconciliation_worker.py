@@ -11,8 +11,11 @@ from budgets.services.reconciliation import reconciliation_start
 from tests.budgets.scenario import build
 from tests.budgets.test_reconciliation import figures, load_months, position
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.postgres,
-              pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def wait_for(run: ReconciliationRun, seconds: int = 90) -> ReconciliationRun:
@@ -29,10 +32,16 @@ def test_reconciliation_runs_in_the_worker_and_is_idempotent(cumbria, celery_wor
     s = build()
     load_months(s)
 
-    first = wait_for(reconciliation_start(actor=s["finance"], commissioner=s["icb"], year=2010,
-                                          month=2, trigger="api"))
-    second = wait_for(reconciliation_start(actor=s["finance"], commissioner=s["icb"], year=2010,
-                                           month=2, trigger="api"))
+    first = wait_for(
+        reconciliation_start(
+            actor=s["finance"], commissioner=s["icb"], year=2010, month=2, trigger="api"
+        )
+    )
+    second = wait_for(
+        reconciliation_start(
+            actor=s["finance"], commissioner=s["icb"], year=2010, month=2, trigger="api"
+        )
+    )
 
     assert first.status == RunStatusReco.SUCCEEDED, first.errors
     assert (first.localities_done, first.rows) == (2, 8)
