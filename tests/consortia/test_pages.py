@@ -130,13 +130,15 @@ def test_tree_pages_run_the_same_queries_whatever_the_tree_size(browser_as, node
     assert len(large) == len(small)
 
 
-def test_notices_reach_a_person_in_the_app_and_by_email(browser_as, person, mailoutbox,
-                                                        django_capture_on_commit_callbacks):
+def test_notices_reach_a_person_in_the_app_and_by_email(
+    browser_as, person, mailoutbox, django_capture_on_commit_callbacks
+):
     from consortia.services import notify
 
     with django_capture_on_commit_callbacks(execute=True):
-        notify(users=[person("lead.eden")], subject="Papers published", body="Senate, 1 June",
-               url="/")
+        notify(
+            users=[person("lead.eden")], subject="Papers published", body="Senate, 1 June", url="/"
+        )
     client = browser_as("lead.eden")
 
     assert "Notices (1 new)" in client.get("/").content.decode()
