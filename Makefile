@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-DEMO_ENV := DEBUG=1
+DEMO_ENV := DEBUG=1 EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
 
 .DEFAULT_GOAL := help
 
@@ -38,10 +38,16 @@ format: install ## Apply the formatter and safe lint fixes
 vendor: ## Re-fetch the NHS.UK frontend, htmx, Chart.js and axe-core from npm (needs Node.js)
 	bash scripts/vendor.sh
 
+SCALE ?= cumbria-year
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consortia_bench
+bench: install ## Benchmark import and reconciliation on PostgreSQL (SCALE=cumbria-year|england-month)
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(PY) manage.py bench --scale $(SCALE)
+
 worker: install ## Run a Celery worker (needs REDIS_URL)
 	$(VENV)/bin/celery -A consortia worker -l info
 
 clean: ## Remove the virtualenv, demo database and test artefacts
 	rm -rf $(VENV) db.sqlite3 test-artifacts staticfiles
 
-.PHONY: help install demo test check format vendor worker clean
+.PHONY: help install demo test check format vendor bench worker clean

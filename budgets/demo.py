@@ -9,16 +9,24 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from consortia.errors import ApplicationError
 from consortia.models import Organisation, User
 from consortia.money import split_exactly
 
-from .models import BudgetLine, LineCategory, ModelRun, ModelRunPractice, RiskPool, Virement
+from .models import (
+    BudgetLine,
+    LineCategory,
+    ModelRun,
+    ModelRunPractice,
+    RiskPool,
+    RunStatus,
+    Virement,
+)
 from .services import (
     allocation_parameters_create,
     baseline_record,
     budget_line_create,
     delegation_post,
-    model_run_approve,
     model_run_create,
     phasing_profile_set,
     risk_pool_create,
@@ -121,7 +129,9 @@ def _lines(commissioner: Organisation) -> dict[str, BudgetLine]:
 
 @transaction.atomic
 def cumbria_budgets_load() -> ModelRun:
-    """Idempotent: a second call finds the approved 2010-11 run and changes nothing."""
+    """Lines, parameters and the 2010-11 model run, left proposed: the clinical senate approves
+    it (senate.demo), then `cumbria_budgets_after_allocation` delegates and vires. Idempotent: a
+    second call finds the 2010-11 run and changes nothing."""
     cumbria = Organisation.objects.get(code="5NE")
     lines = _lines(cumbria)
     phasing_profile_set(
@@ -193,11 +203,20 @@ def cumbria_budgets_load() -> ModelRun:
         envelopes=envelopes,
         population_date=dt.date(2013, 6, 30),
     )
-    ceo = User.objects.get(username="ceo")
-    model_run_approve(run=run, actor=ceo)
-    _allerdale_delegation(run, lines)
-    _virements(lines)
     return run
+
+
+@transaction.atomic
+def cumbria_budgets_after_allocation(run: ModelRun) -> None:
+    """Once the 2010-11 allocation is posted: Allerdale's delegation with its risk pool, and the
+    demo virements. Idempotent."""
+    if run.status != RunStatus.APPROVED:
+        raise ApplicationError(f"{run} is not approved yet: the senate approves it first.")
+    lines = _lines(run.commissioner)
+    allerdale = Organisation.objects.get(code="5NE-ALL")
+    if not RiskPool.objects.filter(locality=allerdale, year=run.year).exists():
+        _allerdale_delegation(run, lines)
+    _virements(lines)
 
 
 def _locality_populations(localities: list[Organisation]) -> dict[int, int]:

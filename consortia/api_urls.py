@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
+
+from budgets import activity_apis
 
 from . import apis
 
@@ -10,9 +12,22 @@ router.register("localities", apis.LocalityViewSet, basename="api-locality")
 router.register("sub-localities", apis.SubLocalityViewSet, basename="api-sub-locality")
 router.register("practices", apis.PracticeViewSet, basename="api-practice")
 router.register("audit-events", apis.AuditEventViewSet, basename="api-audit-event")
+router.register(
+    "activity-imports", activity_apis.ActivityImportViewSet, basename="api-activity-import"
+)
+router.register(
+    "reconciliations", activity_apis.ReconciliationViewSet, basename="api-reconciliation"
+)
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path(
+        "positions/<int:year>/<int:month>/<str:code>/",
+        activity_apis.PositionsApi.as_view(),
+        name="api-positions",
+    ),
     *router.urls,
+    path("", include("budgets.api_urls")),
+    path("senate/", include("senate.api_urls")),
 ]

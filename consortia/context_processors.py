@@ -7,6 +7,14 @@ def navigation(request):
     if not user.is_authenticated:
         return {"nav_items": []}
     items = [("Home", "home"), ("Organisations", "organisation-root")]
+    if grants_for(user, Action.VIEW_MONEY):
+        items += [
+            ("Budgets", "budgets-home"),
+            ("Virements", "budgets-virements"),
+            ("Activity", "activity-imports"),
+            ("Reconciliation", "reconciliation"),
+        ]
+    items.append(("Senate", "senate-home"))
     if grants_for(user, Action.VIEW_AUDIT):
         items.append(("Audit log", "audit-log"))
     items.append(("API", "api-docs"))

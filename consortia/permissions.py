@@ -33,6 +33,7 @@ class Action(StrEnum):
     MANAGE_ROLES = "manage_roles"  # grant and revoke roles
     VIEW_AUDIT = "view_audit"  # read the audit log
     RUN_SENATE = "run_senate"  # schedule and run senate meetings
+    ADOPT_STANDARD = "adopt_standard"  # record a locality's adoption of county-wide standards
 
 
 class Scope(StrEnum):
@@ -59,10 +60,12 @@ GRANTS: dict[str, dict[Action, Scope]] = {
         A.MANAGE_TREE: C, A.VIEW_AUDIT: C,
     },
     Role.EXECUTIVE_DIRECTOR: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.VIEW_AUDIT: C},
-    Role.LOCALITY_LEAD: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.CHANGE_MONEY: S},
+    Role.LOCALITY_LEAD: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.CHANGE_MONEY: S,
+                         A.ADOPT_STANDARD: S},
     Role.SUB_LOCALITY_LEAD: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.CHANGE_MONEY: S},
     Role.PRACTICE_MEMBER: {A.VIEW_ORGANISATION: N, A.VIEW_MONEY: N},
-    Role.SENATE_SECRETARY: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.RUN_SENATE: C},
+    Role.SENATE_SECRETARY: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.RUN_SENATE: C,
+                            A.ADOPT_STANDARD: C},
 }  # fmt: skip
 
 
@@ -118,6 +121,15 @@ def grants_for(user, action: Action) -> list[Grant]:
 
 def roles_of(user) -> set[str]:
     return {a.role for a in active_assignments(user)}
+
+
+def holds_role_over(user, role: str, node: Organisation) -> bool:
+    """Does `user` hold `role` at `node` or at one of its ancestors (e.g. PCT finance at the
+    commissioner over a locality's account)?"""
+    return any(
+        a.role == role and node.path.startswith(a.organisation.path)
+        for a in active_assignments(user)
+    )
 
 
 def can(user, action: Action, node: Organisation) -> bool:

@@ -138,11 +138,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `kind` and two a `status`: name each set of choices once.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "consortia.models.OrganisationKind",
+        "ImportKindEnum": "budgets.models.ImportKind",
+        "TransactionKindEnum": "budgets.models.TransactionKind",
+        "RunStatusEnum": "budgets.models.RunStatus",
+        "VirementStatusEnum": "budgets.models.VirementStatus",
+        "MeetingStatusEnum": "senate.models.MeetingStatus",
+        "MotionStatusEnum": "senate.models.MotionStatus",
+        "VersionStatusEnum": "senate.models.VersionStatus",
+        "AttendanceStatusEnum": "senate.models.AttendanceStatus",
+        "MemberKindEnum": "senate.models.MemberKind",
+        "MotionKindEnum": "senate.models.MotionKind",
+        "StandardKindEnum": "senate.models.StandardKind",
+        "VoteChoiceEnum": "senate.models.Choice",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Without Redis (the demo), tasks run in-process as they are called.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -170,6 +186,7 @@ EMAIL_BACKEND = env(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="consortia@localhost")
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "sent-emails")
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

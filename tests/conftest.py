@@ -20,17 +20,20 @@ from consortia import celery_app
 from consortia.demo import demo_users_create
 from consortia.models import Organisation, User
 from localities.services import cumbria_load
+from senate.demo import cumbria_senate_load
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
 
 def _load_cumbria() -> None:
-    """The tree, demo users and the 2010-11 budgets demo (approved allocation, delegation)."""
+    """The tree, demo users, the 2010-11 budgets demo and the senate demo (whose meeting
+    approves the allocation, after which Allerdale delegates and the demo virements are made)."""
     if not Organisation.objects.filter(code="5NE").exists():
         cumbria_load()
         demo_users_create()
         cumbria_budgets_load()
+        cumbria_senate_load()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ CREATE TABLE budgets_activityrow (
         REFERENCES budgets_activityimport (id) DEFERRABLE INITIALLY DEFERRED,
     year smallint NOT NULL CHECK (year >= 0),
     month smallint NOT NULL CHECK (month >= 0),
+    locality_id bigint NOT NULL
+        REFERENCES consortia_organisation (id) DEFERRABLE INITIALLY DEFERRED,
     organisation_id bigint NOT NULL
         REFERENCES consortia_organisation (id) DEFERRABLE INITIALLY DEFERRED,
     line_id bigint NOT NULL REFERENCES budgets_budgetline (id) DEFERRABLE INITIALLY DEFERRED,
@@ -21,9 +23,11 @@ CREATE TABLE budgets_activityrow (
     activity integer NOT NULL,
     cost bigint NOT NULL,
     held boolean NOT NULL,
-    PRIMARY KEY (id, year)
+    PRIMARY KEY (id, year, locality_id)
 ) PARTITION BY LIST (year);
-CREATE TABLE budgets_activityrow_default PARTITION OF budgets_activityrow DEFAULT;
+CREATE TABLE budgets_activityrow_default PARTITION OF budgets_activityrow DEFAULT
+    PARTITION BY LIST (locality_id);
+CREATE TABLE budgets_activityrow_default_default PARTITION OF budgets_activityrow_default DEFAULT;
 ALTER TABLE budgets_activitystaging SET UNLOGGED;
 """
 
@@ -61,6 +65,7 @@ class Migration(migrations.Migration):
                 ('row_number', models.PositiveIntegerField()),
                 ('year', models.PositiveSmallIntegerField()),
                 ('month', models.PositiveSmallIntegerField()),
+                ('locality_id', models.BigIntegerField()),
                 ('organisation_id', models.BigIntegerField()),
                 ('line_id', models.BigIntegerField()),
                 ('provider_id', models.BigIntegerField(null=True)),
@@ -131,7 +136,8 @@ class Migration(migrations.Migration):
                         ('held', models.BooleanField(default=False)),
                         ('activity_import', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='budgets.activityimport')),
                         ('line', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='budgets.budgetline')),
-                        ('organisation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consortia.organisation')),
+                        ('locality', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consortia.organisation')),
+                ('organisation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consortia.organisation')),
                         ('provider', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='budgets.provider')),
                     ],
                 ),
@@ -276,7 +282,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='activityrow',
-            index=models.Index(fields=['year', 'month', 'activity_import'], name='activity_period_idx'),
+            index=models.Index(fields=['year', 'locality', 'month'], name='activity_period_idx'),
         ),
         migrations.AddConstraint(
             model_name='activityimport',

@@ -134,13 +134,17 @@ class ActivityImport(models.Model):
 
 
 class ActivityRow(models.Model):
-    """An imported row, normalised. Partitioned by `year` on PostgreSQL."""
+    """An imported row, normalised. On PostgreSQL partitioned by `year`, and each year's
+    partition by `locality`, so each locality's reconciliation reads only its own rows."""
 
     activity_import = models.ForeignKey(
         ActivityImport, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
+    locality = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -155,9 +159,7 @@ class ActivityRow(models.Model):
     held = models.BooleanField(default=False)  # its month was closed when it arrived
 
     class Meta:
-        indexes = [
-            models.Index(fields=["year", "month", "activity_import"], name="activity_period_idx")
-        ]
+        indexes = [models.Index(fields=["year", "locality", "month"], name="activity_period_idx")]
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.line_id} M{self.month}: {self.cost}"
@@ -173,6 +175,7 @@ class ActivityStaging(models.Model):
     row_number = models.PositiveIntegerField()
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
+    locality_id = models.BigIntegerField()
     organisation_id = models.BigIntegerField()
     line_id = models.BigIntegerField()
     provider_id = models.BigIntegerField(null=True)

@@ -214,6 +214,14 @@ class ModelRun(models.Model):
 
     class Meta:
         ordering = ["-year", "-created_at"]
+        constraints = [
+            # One approved allocation per commissioner and year: never post an envelope twice.
+            models.UniqueConstraint(
+                fields=["commissioner", "year"],
+                condition=Q(status="approved"),
+                name="one_approved_run_per_year",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Allocation {self.year}-{(self.year + 1) % 100:02d} run #{self.pk}"

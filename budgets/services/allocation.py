@@ -308,6 +308,15 @@ def model_run_approve(
         raise ApplicationError(
             f"{run} is already {run.get_status_display().lower()}; it cannot be approved again."
         )
+    already = ModelRun.objects.filter(
+        commissioner=run.commissioner, year=run.year, status=RunStatus.APPROVED
+    ).first()
+    if already is not None:
+        raise ApplicationError(
+            f"{already} is already the approved allocation for {year_label(run.year)}; "
+            "approving a second run would post the envelope twice. Change allocations with "
+            "virements, or reverse the first allocation before approving another run."
+        )
     lines = {line.code: line for line in BudgetLine.objects.filter(commissioner=run.commissioner)}
     if FUNDING_LINE not in lines:
         raise ApplicationError("The commissioner has no funding line (RRL) to allocate from.")

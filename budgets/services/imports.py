@@ -47,7 +47,7 @@ from ..periods import month_number, year_label
 
 MAX_STORED_ERRORS = 1000
 PROGRESS_EVERY = 5000
-STAGING_COLUMNS = ["activity_import_id", "row_number", "year", "month", "organisation_id",
+STAGING_COLUMNS = ["activity_import_id", "row_number", "year", "month", "locality_id", "organisation_id",
                    "line_id", "provider_id", "pod", "code", "activity", "cost", "row_key"]  # fmt: skip
 YES, NO = {"Y", "YES", "TRUE", "1"}, {"N", "NO", "FALSE", "0"}
 
@@ -240,6 +240,7 @@ class Context:
     tariff: dict[tuple[str, str], int]
     lines: dict[str, int]
     closed_months: set[int]
+    locality_of: dict[int, int]  # organisation id -> its locality's id
     errors: list[dict] = field(default_factory=list)
     error_count: int = 0
 
@@ -252,6 +253,13 @@ class Context:
 def _context(record: ActivityImport) -> Context:
     commissioner = record.commissioner
     nodes = Organisation.objects.filter(path__startswith=commissioner.path)
+    paths = dict(nodes.values_list("id", "path"))
+    locality_ids = {path: pk for pk, path in paths.items() if path.count("/") == 3}
+    locality_of = {
+        pk: locality_ids["/".join(path.split("/")[:3]) + "/"]
+        for pk, path in paths.items()
+        if path.count("/") >= 3
+    }
     lines = dict(BudgetLine.objects.filter(commissioner=commissioner).values_list("code", "id"))
     return Context(
         record=record,
@@ -269,6 +277,7 @@ def _context(record: ActivityImport) -> Context:
             )
         },
         lines=lines,
+        locality_of=locality_of,
         closed_months=set(
             MonthClose.objects.filter(
                 commissioner=commissioner, year=record.year, reopened_at__isnull=True
@@ -427,6 +436,7 @@ def _check(ctx: Context, number: int, row: dict[str, str]) -> list | None:
         number,
         record.year,
         month,
+        ctx.locality_of.get(organisation_id),
         organisation_id,
         line_id,
         provider_id,
@@ -445,15 +455,30 @@ def _check(ctx: Context, number: int, row: dict[str, str]) -> list | None:
 # --- Processing -------------------------------------------------------------------------------
 
 
-def activity_partition_ensure(year: int) -> None:
-    """On PostgreSQL, create the activity table's partition for a financial year if missing."""
+def activity_partition_ensure(year: int, commissioner: Organisation) -> None:
+    """On PostgreSQL, create the partition for a financial year (if missing) and, inside it, one
+    partition per locality of the commissioner: each locality's reconciliation then reads only
+    its own rows."""
     if connection.vendor != "postgresql":
         return
+    year = int(year)
+    localities = Organisation.objects.filter(
+        parent=commissioner, kind=OrganisationKind.LOCALITY
+    ).values_list("pk", flat=True)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS budgets_activityrow_y{int(year)} "  # noqa: S608
-            f"PARTITION OF budgets_activityrow FOR VALUES IN ({int(year)})"
+            f"CREATE TABLE IF NOT EXISTS budgets_activityrow_y{year} PARTITION OF "  # noqa: S608
+            f"budgets_activityrow FOR VALUES IN ({year}) PARTITION BY LIST (locality_id)"
         )
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS budgets_activityrow_y{year}_other PARTITION OF "  # noqa: S608
+            f"budgets_activityrow_y{year} DEFAULT"
+        )
+        for pk in localities:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS budgets_activityrow_y{year}_l{int(pk)} "  # noqa: S608
+                f"PARTITION OF budgets_activityrow_y{year} FOR VALUES IN ({int(pk)})"
+            )
 
 
 def _fail(record: ActivityImport, ctx: Context | None, message: str) -> ActivityImport:
@@ -526,9 +551,9 @@ def _move(record: ActivityImport, closed_months: set[int]) -> tuple[int, int]:
         )
         held = cursor.fetchone()[0]
         cursor.execute(
-            "INSERT INTO budgets_activityrow (activity_import_id, year, month, organisation_id,"  # noqa: S608
+            "INSERT INTO budgets_activityrow (activity_import_id, year, month, locality_id, organisation_id,"  # noqa: S608
             " line_id, provider_id, pod, code, activity, cost, held)"
-            " SELECT activity_import_id, year, month, organisation_id, line_id, provider_id, pod,"
+            " SELECT activity_import_id, year, month, locality_id, organisation_id, line_id, provider_id, pod,"
             f" code, activity, cost, CASE WHEN month IN ({placeholders}) THEN %s ELSE %s END"
             " FROM budgets_activitystaging WHERE activity_import_id = %s",
             [*held_months, True, False, record.pk],
@@ -613,7 +638,7 @@ def activity_import_process(*, import_id: int) -> ActivityImport:
             if ctx.error_count:
                 transaction.set_rollback(True)
             else:
-                activity_partition_ensure(record.year)
+                activity_partition_ensure(record.year, record.commissioner)
                 moved, held = _move(record, ctx.closed_months)
                 record.rows_imported, record.rows_held = moved, held
                 record.status = ImportStatus.COMPLETE

@@ -23,7 +23,7 @@ from django.utils import timezone
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, OrganisationKind, Role, RoleAssignment, User
 from consortia.money import format_money, split_exactly
-from consortia.permissions import Action, require, roles_of
+from consortia.permissions import Action, holds_role_over, require
 from consortia.services import audit_record, notify
 
 from ..models import (
@@ -120,13 +120,13 @@ def _reconciliation_create(
 SUMMARY_SQL = """
 INSERT INTO budgets_actualsummary (year, month, locality_id, organisation_id, line_id, actual,
                                    activity, rows)
-SELECT a.year, a.month, %s, a.organisation_id, a.line_id, SUM(a.cost), SUM(a.activity), COUNT(*)
+SELECT a.year, a.month, a.locality_id, a.organisation_id, a.line_id, SUM(a.cost),
+       SUM(a.activity), COUNT(*)
 FROM budgets_activityrow a
 JOIN budgets_activityimport i ON i.id = a.activity_import_id
-JOIN consortia_organisation o ON o.id = a.organisation_id
-WHERE a.year = %s AND a.month IN ({months}) AND a.held = %s AND i.status = 'complete'
-  AND o.path LIKE %s
-GROUP BY a.year, a.month, a.organisation_id, a.line_id
+WHERE a.year = %s AND a.locality_id = %s AND a.month IN ({months}) AND a.held = %s
+  AND i.status = 'complete'
+GROUP BY a.year, a.month, a.locality_id, a.organisation_id, a.line_id
 """
 
 
@@ -147,7 +147,7 @@ def reconcile_locality(*, run: ReconciliationRun, locality: Organisation) -> int
     with connection.cursor() as cursor:
         cursor.execute(
             SUMMARY_SQL.format(months=placeholders),
-            [locality.pk, run.year, *months, False, locality.path + "%"],
+            [run.year, locality.pk, *months, False],
         )
     rows = ActualSummary.objects.filter(
         year=run.year, locality=locality, month__in=months
@@ -398,7 +398,7 @@ def _alert(run: ReconciliationRun, positions: list[Position]) -> None:
                 f"({format_money(position.forecast_variance, sign=True)}). Status was "
                 f"{RagStatus(previous).label.lower()}."
             ),
-            url=f"/budgets/positions/{run.year}/{run.month}/{position.organisation.code}/",
+            url=f"/positions/{run.year}/{run.month}/{position.organisation.code}/",
         )
         AlertState.objects.update_or_create(
             organisation=position.organisation,
@@ -429,7 +429,7 @@ def reconciliation_fail(*, run: ReconciliationRun, error: str) -> Reconciliation
 
 
 def _require_finance(actor: User, commissioner: Organisation) -> None:
-    if Role.PCT_FINANCE not in roles_of(actor):
+    if not holds_role_over(actor, Role.PCT_FINANCE, commissioner):
         raise PermissionDenied("Only PCT finance closes and reopens months.")
     require(actor, Action.CHANGE_MONEY, commissioner)
 

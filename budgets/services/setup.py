@@ -76,6 +76,8 @@ def phasing_profile_set(
         )
     previous = PhasingProfile.objects.filter(line=line, year=year).first()
     before = previous.shares if previous else None
+    if before == [str(v) for v in values]:
+        return previous  # unchanged: nothing to record
     profile, _ = PhasingProfile.objects.update_or_create(
         line=line, year=year, defaults={"shares": [str(v) for v in values], "source": source}
     )

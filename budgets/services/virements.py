@@ -9,7 +9,7 @@ from django.utils import timezone
 from consortia.errors import ApplicationError
 from consortia.models import Role, User
 from consortia.money import format_money
-from consortia.permissions import Action, require, roles_of
+from consortia.permissions import Action, holds_role_over, require
 from consortia.services import audit_record
 
 from ..models import Account, AccountPurpose, TransactionKind, Virement, VirementStatus
@@ -108,7 +108,9 @@ def virement_approve(
                 "finance may override with a reason.",
                 extra={"available_pence": available},
             )
-        if actor is None or Role.PCT_FINANCE not in roles_of(actor):
+        if actor is None or not holds_role_over(
+            actor, Role.PCT_FINANCE, virement.source.organisation
+        ):
             raise PermissionDenied("Only PCT finance may override commitments.")
     before = _snapshot(virement)
     txn = ledger_post(
@@ -155,7 +157,9 @@ def virement_reject(
         raise ApplicationError("Say why the virement is rejected.", extra={"field": "reason"})
     if not senate_decision:
         limit = approval_limit(user=actor, virement=virement) if actor else None
-        is_finance = actor is not None and Role.PCT_FINANCE in roles_of(actor)
+        is_finance = actor is not None and holds_role_over(
+            actor, Role.PCT_FINANCE, virement.source.organisation
+        )
         if not is_finance and (limit is None or virement.amount > limit):
             raise PermissionDenied("Only someone who could approve this virement may reject it.")
     before = _snapshot(virement)

@@ -1,14 +1,16 @@
 from django.core.management.base import BaseCommand
 
 from budgets.demo import cumbria_budgets_load
+from budgets.demo_activity import cumbria_activity_load
 from budgets.periods import year_label
 from consortia.demo import DEMO_PASSWORD, demo_users_create
 from consortia.money import format_money
 from localities.services import cumbria_load
+from senate.demo import cumbria_senate_load
 
 
 class Command(BaseCommand):
-    help = "Load the NHS Cumbria demo (tree, populations, demo users). Safe to run twice."
+    help = "Load the NHS Cumbria demo (tree, users, budgets, senate). Safe to run twice."
 
     def handle(self, *args, **options):
         counts = cumbria_load()
@@ -18,11 +20,24 @@ class Command(BaseCommand):
         )
         people = demo_users_create()
         run = cumbria_budgets_load()
+        senate = cumbria_senate_load()
+        run.refresh_from_db()
         total = sum(run.envelopes.values())
         self.stdout.write(
             f"Budgets: {year_label(run.year)} allocation of {format_money(total)} "
             f"({run.get_status_display().lower()}), Allerdale delegated with a risk pool."
         )
+        self.stdout.write(
+            f"Senate: {senate['meeting']} closed; decisions on the public register at "
+            "/senate/register/."
+        )
+        reconciliation = cumbria_activity_load()
+        if reconciliation is not None:
+            self.stdout.write(
+                f"Activity: a SYNTHETIC year to M{reconciliation.month} imported and reconciled "
+                f"(run #{reconciliation.pk}); months 1-6 closed."
+            )
         self.stdout.write(f"\nDemo users (password '{DEMO_PASSWORD}', demo only):")
         for username, role, organisation in people:
             self.stdout.write(f"  {username:<20} {role} — {organisation}")
+        self.stdout.write(f"  {'nurse.lead':<20} Co-opted clinician on the senate (no vote)")

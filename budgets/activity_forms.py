@@ -1,0 +1,35 @@
+from django import forms
+
+from .models import ImportKind
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label="What the file holds", choices=ImportKind.choices)
+    year = forms.IntegerField(
+        label="Financial year",
+        help_text="The year it starts, e.g. 2010 for 2010-11",
+        min_value=2000,
+        max_value=2100,
+    )
+    month = forms.IntegerField(
+        label="Month", help_text="1 for April (M1) to 12 for March (M12)", min_value=1, max_value=12
+    )
+    provider = forms.CharField(
+        label="Provider code",
+        required=False,
+        help_text="For hospital activity and PbR-excluded drugs, e.g. RNL",
+    )
+    file = forms.FileField(label="File", help_text="CSV (UTF-8) or XLSX, laid out as the template")
+    revision = forms.BooleanField(
+        label="This file is a revision: it replaces the current file for this provider and month",
+        required=False,
+    )
+
+
+class PeriodForm(forms.Form):
+    year = forms.IntegerField(label="Financial year", min_value=2000, max_value=2100)
+    month = forms.IntegerField(label="Month (1 = April)", min_value=1, max_value=12)
+
+
+class ReopenForm(PeriodForm):
+    reason = forms.CharField(label="Why reopen it", max_length=500)
