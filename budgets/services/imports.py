@@ -14,11 +14,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -45,6 +48,7 @@ from ..models import (
 )
 from ..periods import month_number, year_label
 
+logger = logging.getLogger(__name__)
 MAX_STORED_ERRORS = 1000
 PROGRESS_EVERY = 5000
 STAGING_COLUMNS = ["activity_import_id", "row_number", "year", "month", "locality_id", "organisation_id",
@@ -286,40 +290,41 @@ def _context(record: ActivityImport) -> Context:
     )
 
 
+# The rules for numbers and months, as regular expressions shared with the PostgreSQL path
+# (imports_pg.py), so both accept exactly the same text.
+COUNT_RE = r"^[0-9]+$"  # after removing thousands separators
+MONEY_RE = r"^[0-9]+(\.[0-9]{1,2})?$"  # after removing "£" and thousands separators
+MONTH_M_RE = r"^M([1-9]|1[0-2])$"  # upper-cased
+MONTH_CAL_RE = r"^([0-9]{4})-([0-9]{2})"
+
+
 def _money(value: str) -> int | None:
-    try:
-        pounds = Decimal(value.replace(",", "").replace("£", ""))
-    except InvalidOperation:
+    text = value.replace(",", "").replace("£", "")
+    if not re.match(MONEY_RE, text):
         return None
-    if not pounds.is_finite() or pounds < 0:
-        return None
-    pence = pounds * 100
-    return int(pence) if pence == pence.to_integral_value() else None
+    return int(Decimal(text) * 100)
 
 
 def _count(value: str) -> int | None:
-    try:
-        number = Decimal(value.replace(",", ""))
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or number < 0 or number != number.to_integral_value():
-        return None
-    return int(number)
+    text = value.replace(",", "")
+    return int(text) if re.match(COUNT_RE, text) else None
 
 
 def _month(value: str, year: int) -> int | None:
+    """M1..M12, or a calendar month "2010-04" within the financial year, as M1..M12."""
     text = value.strip().upper()
-    if text.startswith("M") and text[1:].isdigit():
-        month = int(text[1:])
-        return month if 1 <= month <= 12 else None
-    try:
-        calendar_year, calendar_month = (int(part) for part in text[:7].split("-"))
-        day = dt.date(calendar_year, calendar_month, 1)
-    except (ValueError, TypeError):
+    if re.match(MONTH_M_RE, text):
+        return int(text[1:])
+    match = re.match(MONTH_CAL_RE, text)
+    if not match:
         return None
-    if not (dt.date(year, 4, 1) <= day <= dt.date(year + 1, 3, 1)):
+    calendar_year, calendar_month = int(match[1]), int(match[2])
+    if not 1 <= calendar_month <= 12:
         return None
-    return month_number(day)
+    index = calendar_year * 12 + calendar_month
+    if not year * 12 + 4 <= index <= (year + 1) * 12 + 3:
+        return None
+    return month_number(dt.date(calendar_year, calendar_month, 1))
 
 
 def _check(ctx: Context, number: int, row: dict[str, str]) -> list | None:
@@ -565,8 +570,76 @@ def _move(record: ActivityImport, closed_months: set[int]) -> tuple[int, int]:
     return moved, held
 
 
-def activity_import_process(*, import_id: int) -> ActivityImport:
-    """Check every row of an uploaded file, then load it all or nothing. Safe to re-run."""
+def _complete(record: ActivityImport, moved: int, held: int) -> None:
+    """Mark a loaded file complete, supersede the file it replaces, and audit."""
+    record.rows_imported, record.rows_held = moved, held
+    record.status = ImportStatus.COMPLETE
+    record.finished_at = timezone.now()
+    record.message = (
+        f"{moved} rows imported"
+        + (f"; {held} held for closed months until they are reopened" if held else "")
+        + "."
+    )
+    record.save()
+    if record.replaces_id:
+        ActivityImport.objects.filter(pk=record.replaces_id).update(status=ImportStatus.SUPERSEDED)
+    audit_record(
+        actor=record.uploaded_by,
+        event="activity_import.completed",
+        subject=record,
+        organisation=record.commissioner,
+        after={"rows": moved, "held": held, "replaces": record.replaces_id},
+    )
+
+
+def _still_ours(record: ActivityImport) -> ActivityImport | None:
+    """Lock the import; None if another worker has taken it over since we claimed it."""
+    current = ActivityImport.objects.select_for_update().get(pk=record.pk)
+    if current.claimed_at != record.claimed_at or current.status != ImportStatus.RUNNING:
+        return None
+    return current
+
+
+def _process_postgres(record: ActivityImport, ctx: Context, header: list[str]):
+    """Check and load a CSV set-based in PostgreSQL; None means "use the Python path"."""
+    from . import imports_pg
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if _still_ours(record) is None:
+                return ActivityImport.objects.get(pk=record.pk)
+            rows = imports_pg.check_and_load(ctx, cursor.cursor, record.file.path, header)
+            record.rows_total = record.rows_done = rows
+            if ctx.error_count:
+                transaction.set_rollback(True)
+            else:
+                activity_partition_ensure(record.year, record.commissioner)
+                moved, held = imports_pg.move(ctx, cursor.cursor)
+                _complete(record, moved, held)
+    except imports_pg.Fallback:
+        return None
+    except FileProblem as problem:
+        ctx.error(**problem.error)
+        return _fail(record, ctx, problem.error["message"])
+    if ctx.error_count:
+        duplicates = all(e["message"].startswith("Duplicate of row") for e in ctx.errors)
+        return _fail(
+            record,
+            ctx,
+            f"{ctx.error_count} duplicate row(s): nothing was imported."
+            if duplicates
+            else f"{ctx.error_count} problem(s) found: nothing was imported. "
+            "Correct the rows listed and upload the file again.",
+        )
+    return record
+
+
+def activity_import_process(*, import_id: int, set_based: bool | None = None) -> ActivityImport:
+    """Check every row of an uploaded file, then load it all or nothing. Safe to re-run.
+
+    On PostgreSQL a CSV is checked set-based in SQL (imports_pg); elsewhere, or for XLSX, or
+    when `set_based` is False, row by row in Python. Both apply the same rules.
+    """
     # Claim the file: only one worker processes it. A claim older than the task time limit
     # belongs to a worker that was killed (its load was all-or-nothing), so it may be retaken.
     now = timezone.now()
@@ -584,6 +657,7 @@ def activity_import_process(*, import_id: int) -> ActivityImport:
     record.rows_total = _count_rows(record.file.path, record.original_name)
     record.save(update_fields=["rows_total"])
     ctx = _context(record)
+    timings = {"start": time.perf_counter()}
     required = [c.name for c in LAYOUTS[record.kind] if c.required]
     optional = [c.name for c in LAYOUTS[record.kind] if not c.required]
     staged = 0
@@ -601,6 +675,16 @@ def activity_import_process(*, import_id: int) -> ActivityImport:
             if missing:
                 os.unlink(staged_path)
                 return _fail(record, ctx, f"{len(missing)} required column(s) missing.")
+            if set_based is None:
+                set_based = connection.vendor == "postgresql"
+            if set_based and record.original_name.lower().endswith(".csv"):
+                rows.close()
+                done = _process_postgres(record, ctx, header)
+                if done is not None:
+                    os.unlink(staged_path)
+                    return done
+                rows = _rows(record.file.path, record.original_name)
+                next(rows, None)  # the header again: the Python path reads on from here
             index = {name: header.index(name) for name in required + optional if name in header}
             number = 1
             for values in rows:
@@ -630,36 +714,29 @@ def activity_import_process(*, import_id: int) -> ActivityImport:
         )
     try:
         with transaction.atomic():
-            current = ActivityImport.objects.select_for_update().get(pk=record.pk)
-            if current.claimed_at != record.claimed_at or current.status != ImportStatus.RUNNING:
-                return current  # another worker took the file over: it loads it, not us
+            if _still_ours(record) is None:  # another worker took the file over: it loads it
+                return ActivityImport.objects.get(pk=record.pk)
+            timings["checked"] = time.perf_counter()
             _load_staging(record, staged_path, staged)
+            timings["staged"] = time.perf_counter()
             _duplicates(record, ctx)
+            timings["deduplicated"] = time.perf_counter()
             if ctx.error_count:
                 transaction.set_rollback(True)
             else:
                 activity_partition_ensure(record.year, record.commissioner)
                 moved, held = _move(record, ctx.closed_months)
-                record.rows_imported, record.rows_held = moved, held
-                record.status = ImportStatus.COMPLETE
-                record.finished_at = timezone.now()
-                record.message = (
-                    f"{moved} rows imported"
-                    + (f"; {held} held for closed months until they are reopened" if held else "")
-                    + "."
+                timings["moved"] = time.perf_counter()
+                logger.info(
+                    "import %s: %s rows; %s",
+                    record.pk,
+                    moved,
+                    ", ".join(
+                        f"{b} {timings[b] - timings[a]:.2f}s"
+                        for a, b in zip(timings, list(timings)[1:], strict=False)
+                    ),
                 )
-                record.save()
-                if record.replaces_id:
-                    ActivityImport.objects.filter(pk=record.replaces_id).update(
-                        status=ImportStatus.SUPERSEDED
-                    )
-                audit_record(
-                    actor=record.uploaded_by,
-                    event="activity_import.completed",
-                    subject=record,
-                    organisation=record.commissioner,
-                    after={"rows": moved, "held": held, "replaces": record.replaces_id},
-                )
+                _complete(record, moved, held)
     finally:
         os.unlink(staged_path)
     if ctx.error_count:

@@ -284,6 +284,9 @@ def _import(world: dict, path: Path, month: int) -> tuple[float, int]:
     if record.status != "complete":
         raise CommandError(f"The benchmark import failed: {record.message} {record.errors[:3]}")
     peak = int(child.stdout.split("PEAK_KIB")[-1].split()[0])
+    phases = [line for line in child.stderr.splitlines() if f"import {record.pk}:" in line]
+    if phases:
+        print("   ", phases[-1].split(": ", 1)[-1])  # noqa: T201 - the benchmark's report
     return seconds, peak
 
 

@@ -1,0 +1,425 @@
+"""The PostgreSQL path of the activity import: check every row in SQL, set-based.
+
+The file is COPYed as text into a temporary table; each rule of `imports._check` is one SQL
+condition producing the same message for the same row and column; if no row fails, one
+INSERT ... SELECT loads them all. It applies exactly the rules of the Python path (the reference
+twin, used on SQLite), from the same regular expressions, and the import tests run against both.
+"""
+
+# SQL here is assembled from fixed fragments, integers and database values quoted by `_lit`; the
+# file's text is never placed in SQL (it is COPYed into a table and referenced by column).
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import re
+
+from psycopg2 import errors as pg_errors
+from psycopg2.extras import execute_values
+
+from ..activity_layouts import LINE_CODES
+from ..models import ImportKind, PointOfDelivery
+from ..periods import year_label
+from .imports import (
+    COUNT_RE,
+    MAX_STORED_ERRORS,
+    MONEY_RE,
+    MONTH_CAL_RE,
+    MONTH_M_RE,
+    Context,
+    FileProblem,
+)
+
+
+class Fallback(Exception):
+    """COPY could not read the file as a regular table (ragged rows): use the Python path,
+    which reports such rows one by one."""
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_text(column: str | None) -> str:
+    return f"coalesce(btrim(r.{column}), '')" if column else "''"
+
+
+def _copy(cursor, path: str, header: list[str]) -> int:
+    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    # Temporary tables drop at commit; inside an outer transaction (a loader, a test) an earlier
+    # import's are still there.
+    cursor.execute(
+        "DROP TABLE IF EXISTS import_raw, import_orgs, import_providers, "
+        "import_tariff, import_checked"
+    )
+    cursor.execute(f"CREATE TEMP TABLE import_raw (n bigserial, {columns}) ON COMMIT DROP")
+    try:
+        with open(path, "rb") as handle:
+            cursor.copy_expert(
+                f"COPY import_raw ({', '.join(f'c{i}' for i in range(len(header)))}) FROM STDIN "
+                "WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
+                handle,
+            )
+    except pg_errors.CharacterNotInRepertoire as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise FileProblem(
+            int(line[1]) if line else 1,
+            "",
+            "The file is not UTF-8 text. In Excel choose 'Save As' > "
+            "'CSV UTF-8 (Comma delimited)', then upload it again.",
+        ) from exc
+    except (pg_errors.BadCopyFileFormat, pg_errors.InvalidTextRepresentation) as exc:
+        raise Fallback from exc
+    cursor.execute(
+        "DELETE FROM import_raw WHERE "
+        + " AND ".join(f"coalesce(btrim(c{i}), '') = ''" for i in range(len(header)))
+    )  # blank lines
+    cursor.execute("SELECT count(*) FROM import_raw")
+    return cursor.fetchone()[0]
+
+
+def _lookups(cursor, ctx: Context) -> None:
+    cursor.execute(
+        "CREATE TEMP TABLE import_orgs (code text, kind text, id bigint, "
+        "locality_id bigint) ON COMMIT DROP"
+    )
+    rows = [(code, "practice", pk, ctx.locality_of.get(pk)) for code, pk in ctx.practices.items()]
+    rows += [(code, "node", pk, ctx.locality_of.get(pk)) for code, pk in ctx.nodes.items()]
+    execute_values(cursor, "INSERT INTO import_orgs VALUES %s", rows or [("", "", 0, 0)])
+    cursor.execute("CREATE TEMP TABLE import_providers (code text, id bigint) ON COMMIT DROP")
+    execute_values(
+        cursor,
+        "INSERT INTO import_providers VALUES %s",
+        [(code, p.pk) for code, p in ctx.providers.items()] or [("", 0)],
+    )
+    cursor.execute(
+        "CREATE TEMP TABLE import_tariff (code text, pod text, price bigint) ON COMMIT DROP"
+    )
+    execute_values(
+        cursor,
+        "INSERT INTO import_tariff VALUES %s",
+        [(c, p, price) for (c, p), price in ctx.tariff.items()] or [("", "", 0)],
+    )
+
+
+def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
+    """A SELECT normalising every raw row, with NULL where a value fails its rule."""
+    record, kind = ctx.record, ctx.record.kind
+    year = int(record.year)
+    t = {
+        name: _sql_text(col.get(name))
+        for name in (
+            "provider_code",
+            "practice_code",
+            "organisation_code",
+            "month",
+            "pod",
+            "code",
+            "activity",
+            "cost",
+            "contract",
+            "independent_sector",
+            "items",
+            "nic",
+            "actual_cost",
+            "service",
+        )
+    }
+    month_upper = f"upper({t['month']})"
+    month = (
+        f"CASE WHEN {month_upper} ~ {_lit(MONTH_M_RE)} THEN substr({month_upper}, 2)::int "
+        f"WHEN {t['month']} ~ {_lit(MONTH_CAL_RE)} "
+        f"AND substr({t['month']}, 6, 2)::int BETWEEN 1 AND 12 "
+        f"AND substr({t['month']}, 1, 4)::int * 12 + substr({t['month']}, 6, 2)::int "
+        f"BETWEEN {year * 12 + 4} AND {(year + 1) * 12 + 3} "
+        f"THEN (substr({t['month']}, 6, 2)::int + 8) % 12 + 1 END"
+    )
+
+    def count(expr):
+        clean = f"replace({expr}, ',', '')"
+        return f"CASE WHEN {clean} ~ {_lit(COUNT_RE)} THEN {clean}::bigint END"
+
+    def money(expr):
+        clean = f"replace(replace({expr}, ',', ''), '£', '')"
+        return f"CASE WHEN {clean} ~ {_lit(MONEY_RE)} THEN ({clean}::numeric * 100)::bigint END"
+
+    lines = {key: ctx.lines.get(code) for key, code in LINE_CODES.items()}
+    codes = {key: _lit(code) for key, code in LINE_CODES.items()}
+    yes = "('Y','YES','TRUE','1')"
+    select = [
+        "r.n + 1 AS row_number",
+        f"{t['month']} AS month_text",
+        f"{month} AS month",
+    ]
+    joins = []
+    if kind == ImportKind.COMMUNITY:
+        select += [
+            f"{t['organisation_code']} AS org_text",
+            "o.id AS organisation_id",
+            "o.locality_id",
+            f"left({t['service']}, 20) AS code",
+            "'' AS pod",
+            "0::bigint AS activity",
+            f"{t['cost']} AS cost_text",
+            f"{money(t['cost'])} AS cost",
+            "NULL::bigint AS provider_id",
+            f"{lines[ImportKind.COMMUNITY] or 'NULL'}::bigint AS line_id",
+            f"{codes[ImportKind.COMMUNITY]} AS line_code",
+        ]
+        joins.append(
+            f"LEFT JOIN import_orgs o ON o.kind = 'node' "
+            f"AND o.code = upper({t['organisation_code']})"
+        )
+    else:
+        select += [f"{t['practice_code']} AS org_text", "o.id AS organisation_id", "o.locality_id"]
+        joins.append(
+            f"LEFT JOIN import_orgs o ON o.kind = 'practice' "
+            f"AND o.code = upper({t['practice_code']})"
+        )
+    if kind in (ImportKind.HOSPITAL, ImportKind.EXCLUDED):
+        select += [f"{t['provider_code']} AS provider_text", "p.id AS provider_id"]
+        joins.append(f"LEFT JOIN import_providers p ON p.code = upper({t['provider_code']})")
+    if kind == ImportKind.HOSPITAL:
+        contract, independent = f"upper({t['contract']})", f"upper({t['independent_sector']})"
+        line = (
+            f"CASE WHEN {independent} IN {yes} THEN {lines['hospital_independent'] or 'NULL'} "
+            f"WHEN {contract} IN {yes} THEN {lines['hospital_contract'] or 'NULL'} "
+            f"ELSE {lines['hospital_non_contract'] or 'NULL'} END"
+        )
+        line_code = (
+            f"CASE WHEN {independent} IN {yes} THEN {codes['hospital_independent']} "
+            f"WHEN {contract} IN {yes} THEN {codes['hospital_contract']} "
+            f"ELSE {codes['hospital_non_contract']} END"
+        )
+        select += [
+            f"{t['pod']} AS pod_text",
+            f"upper({t['pod']}) AS pod",
+            f"upper({t['code']}) AS code",
+            f"{t['activity']} AS activity_text",
+            f"{count(t['activity'])} AS activity",
+            f"{t['contract']} AS contract_text",
+            f"{contract} AS contract",
+            f"{t['independent_sector']} AS independent_text",
+            f"{independent} AS independent",
+            f"{t['cost']} AS cost_text",
+            f"{money(t['cost'])} AS given_cost",
+            "tf.price AS tariff_price",
+            f"{line}::bigint AS line_id",
+            f"{line_code} AS line_code",
+        ]
+        joins.append(
+            f"LEFT JOIN import_tariff tf ON tf.code = upper({t['code']}) "
+            f"AND tf.pod = upper({t['pod']})"
+        )
+    elif kind == ImportKind.EXCLUDED:
+        select += [
+            "'' AS pod",
+            "'' AS code",
+            "0::bigint AS activity",
+            f"{t['cost']} AS cost_text",
+            f"{money(t['cost'])} AS cost",
+            f"{lines[ImportKind.EXCLUDED] or 'NULL'}::bigint AS line_id",
+            f"{codes[ImportKind.EXCLUDED]} AS line_code",
+        ]
+    elif kind == ImportKind.PRESCRIBING:
+        select += [
+            "NULL::bigint AS provider_id",
+            "'' AS pod",
+            "'' AS code",
+            f"{t['items']} AS items_text",
+            f"{count(t['items'])} AS activity",
+            f"{t['nic']} AS nic_text",
+            f"{money(t['nic'])} AS nic",
+            f"{t['actual_cost']} AS cost_text",
+            f"{money(t['actual_cost'])} AS cost",
+            f"{lines[ImportKind.PRESCRIBING] or 'NULL'}::bigint AS line_id",
+            f"{codes[ImportKind.PRESCRIBING]} AS line_code",
+        ]
+    return f"SELECT {', '.join(select)} FROM import_raw r {' '.join(joins)}"
+
+
+def _error_sql(ctx: Context) -> str:
+    """Every failed rule as (row, order, column, message), in the Python path's order."""
+    record, kind = ctx.record, ctx.record.kind
+    checks = [
+        (
+            0,
+            "month",
+            "month IS NULL",
+            f"'''' || month_text || ''' is not a month of {year_label(record.year)} "
+            "(use 2010-04 or M1..M12).'",
+        )
+    ]
+    if kind in (ImportKind.HOSPITAL, ImportKind.EXCLUDED):
+        checks.append(
+            (
+                1,
+                "provider_code",
+                "provider_id IS NULL",
+                "'Unknown provider ''' || provider_text || '''.'",
+            )
+        )
+        if record.provider_id:
+            code = record.provider.code.replace("'", "''")
+            checks.append(
+                (
+                    1,
+                    "provider_code",
+                    f"provider_id IS NOT NULL AND provider_id <> {int(record.provider_id)}",
+                    f"'This file is for {code}; the row says ' || upper(provider_text) || '.'",
+                )
+            )
+    if kind == ImportKind.COMMUNITY:
+        checks.append(
+            (
+                2,
+                "organisation_code",
+                "organisation_id IS NULL",
+                "'Unknown locality or sub-locality ''' || org_text || '''.'",
+            )
+        )
+        checks.append((3, "service", "code = ''", "'Name the service.'"))
+    else:
+        checks.append(
+            (
+                2,
+                "practice_code",
+                "organisation_id IS NULL",
+                "'Unknown practice ''' || org_text || '''.'",
+            )
+        )
+    if kind == ImportKind.HOSPITAL:
+        pods = ", ".join(_lit(p) for p in PointOfDelivery.values)
+        checks += [
+            (
+                4,
+                "pod",
+                f"pod NOT IN ({pods})",
+                f"'''' || pod_text || ''' is not a point of delivery "
+                f"({', '.join(PointOfDelivery.values)}).'",
+            ),
+            (
+                5,
+                "activity",
+                "activity IS NULL",
+                "'''' || activity_text || ''' is not a whole number, 0 or more.'",
+            ),
+            (
+                6,
+                "contract",
+                "contract NOT IN ('Y','YES','TRUE','1','N','NO','FALSE','0')",
+                "'''' || contract_text || ''' should be Y or N.'",
+            ),
+            (
+                7,
+                "independent_sector",
+                "independent NOT IN ('Y','YES','TRUE','1','N','NO','FALSE','0')",
+                "'''' || independent_text || ''' should be Y or N.'",
+            ),
+            (
+                8,
+                "cost",
+                "cost_text <> '' AND given_cost IS NULL",
+                "'''' || cost_text || ''' is not an amount in pounds (0 or more, at most two "
+                "decimal places).'",
+            ),
+            (
+                8,
+                "code",
+                f"cost_text = '' AND activity IS NOT NULL AND pod IN ({pods}) "
+                "AND tariff_price IS NULL",
+                f"'No national tariff for ''' || code || ''' at ' || pod || ' in "
+                f"{year_label(record.year)}: give a cost, or check the code.'",
+            ),
+        ]
+    elif kind == ImportKind.PRESCRIBING:
+        checks += [
+            (
+                5,
+                "items",
+                "activity IS NULL",
+                "'''' || items_text || ''' is not a whole number, 0 or more.'",
+            ),
+            (6, "nic", "nic IS NULL", "'''' || nic_text || ''' is not an amount in pounds.'"),
+            (
+                7,
+                "actual_cost",
+                "cost IS NULL",
+                "'''' || cost_text || ''' is not an amount in pounds.'",
+            ),
+        ]
+    else:
+        checks.append(
+            (
+                8,
+                "cost",
+                "cost IS NULL",
+                "'''' || cost_text || ''' is not an amount in pounds (0 or more, at "
+                "most two decimal places).'",
+            )
+        )
+    checks.append(
+        (9, "", "line_id IS NULL", "'The commissioner has no budget line ' || line_code || '.'")
+    )
+    return " UNION ALL ".join(
+        f"SELECT row_number, {order} AS rule, {_lit(column)} AS col, {message} AS message "
+        f"FROM import_checked WHERE {condition}"
+        for order, column, condition, message in checks
+    )
+
+
+def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
+    """COPY and check; record every error in ctx. Returns the number of data rows.
+
+    Leaves `import_checked` (the normalised rows) for `move` when there is no error.
+    """
+    rows = _copy(cursor, path, header)
+    _lookups(cursor, ctx)
+    col = {name: f"c{i}" for i, name in enumerate(header)}
+    cursor.execute(f"CREATE TEMP TABLE import_checked ON COMMIT DROP AS {_checked_sql(ctx, col)}")
+    if ctx.record.kind == ImportKind.HOSPITAL:
+        cursor.execute("ALTER TABLE import_checked ADD COLUMN cost bigint")
+        cursor.execute(
+            "UPDATE import_checked SET cost = CASE WHEN cost_text <> '' THEN "
+            "given_cost ELSE tariff_price * activity END"
+        )
+    errors = _error_sql(ctx)
+    cursor.execute(f"SELECT count(*) FROM ({errors}) e")
+    total = cursor.fetchone()[0]
+    if total:
+        cursor.execute(
+            f"SELECT row_number, col, message FROM ({errors}) e "
+            f"ORDER BY row_number, rule LIMIT {MAX_STORED_ERRORS}"
+        )
+        for row_number, column, message in cursor.fetchall():
+            ctx.error(row_number, column, message)
+        ctx.error_count = total
+        return rows
+    cursor.execute(
+        "SELECT c.row_number, d.first_row FROM import_checked c JOIN ("
+        " SELECT month, organisation_id, line_id, provider_id, pod, code, activity, cost,"
+        " min(row_number) AS first_row FROM import_checked"
+        " GROUP BY month, organisation_id, line_id, provider_id, pod, code, activity, cost"
+        " HAVING count(*) > 1) d USING (month, organisation_id, line_id, pod, code, activity, cost)"
+        " WHERE c.provider_id IS NOT DISTINCT FROM d.provider_id AND c.row_number > d.first_row"
+        f" ORDER BY c.row_number LIMIT {MAX_STORED_ERRORS}"
+    )
+    for row_number, first_row in cursor.fetchall():
+        ctx.error(row_number, "", f"Duplicate of row {first_row}: the same activity twice.")
+    return rows
+
+
+def move(ctx: Context, cursor) -> tuple[int, int]:
+    """One INSERT ... SELECT of the checked rows into the activity table: (moved, held)."""
+    held_months = sorted(ctx.closed_months) or [0]
+    months = ", ".join(str(int(m)) for m in held_months)
+    cursor.execute(
+        "INSERT INTO budgets_activityrow (activity_import_id, year, month, locality_id,"
+        " organisation_id, line_id, provider_id, pod, code, activity, cost, held)"
+        f" SELECT {int(ctx.record.pk)}, {int(ctx.record.year)}, month, locality_id,"
+        " organisation_id, line_id, provider_id, pod, code, activity, cost,"
+        f" month IN ({months}) FROM import_checked"
+    )
+    moved = cursor.rowcount
+    cursor.execute(f"SELECT count(*) FROM import_checked WHERE month IN ({months})")
+    return moved, cursor.fetchone()[0]
