@@ -135,22 +135,46 @@ class ActivityImport(models.Model):
 
 class ActivityRow(models.Model):
     """An imported row, normalised. On PostgreSQL partitioned by `year`, and each year's
-    partition by `locality`, so each locality's reconciliation reads only its own rows."""
+    partition by `locality`, so each locality's reconciliation reads only its own rows.
+
+    Its references carry no database constraint: checking millions of foreign keys row by row
+    at commit would cost more than the load. They are guaranteed by the import, which takes
+    every id from a join on the referenced table, and the referenced rows are never deleted
+    (PROTECT, and no delete in the admin)."""
 
     activity_import = models.ForeignKey(
-        ActivityImport, on_delete=models.PROTECT, related_name="+", db_index=False
+        ActivityImport,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     locality = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="+", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+", db_index=False)
+    line = models.ForeignKey(
+        BudgetLine, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     provider = models.ForeignKey(
-        Provider, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Provider,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     pod = models.CharField(max_length=4, blank=True)
     code = models.CharField(max_length=20, blank=True)  # HRG, treatment function, or service

@@ -608,13 +608,22 @@ def _process_postgres(record: ActivityImport, ctx: Context, header: list[str]):
         with transaction.atomic(), connection.cursor() as cursor:
             if _still_ours(record) is None:
                 return ActivityImport.objects.get(pk=record.pk)
+            started = time.perf_counter()
             rows = imports_pg.check_and_load(ctx, cursor.cursor, record.file.path, header)
+            checked = time.perf_counter()
             record.rows_total = record.rows_done = rows
             if ctx.error_count:
                 transaction.set_rollback(True)
             else:
                 activity_partition_ensure(record.year, record.commissioner)
                 moved, held = imports_pg.move(ctx, cursor.cursor)
+                logger.info(
+                    "import %s: %s rows; checked %.2fs, moved %.2fs",
+                    record.pk,
+                    moved,
+                    checked - started,
+                    time.perf_counter() - checked,
+                )
                 _complete(record, moved, held)
     except imports_pg.Fallback:
         return None

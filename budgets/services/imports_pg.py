@@ -41,7 +41,7 @@ def _lit(value: str) -> str:
 
 
 def _sql_text(column: str | None) -> str:
-    return f"coalesce(btrim(r.{column}), '')" if column else "''"
+    return f"coalesce(btrim({column}), '')" if column else "''"
 
 
 def _copy(cursor, path: str, header: list[str]) -> int:
@@ -100,14 +100,39 @@ def _lookups(cursor, ctx: Context) -> None:
         "INSERT INTO import_tariff VALUES %s",
         [(c, p, price) for (c, p), price in ctx.tariff.items()] or [("", "", 0)],
     )
+    # Temporary tables have no statistics until analysed: without them the planner would
+    # join a million rows by nested loops.
+    cursor.execute("ANALYZE import_raw, import_orgs, import_providers, import_tariff")
 
 
 def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
     """A SELECT normalising every raw row, with NULL where a value fails its rule."""
     record, kind = ctx.record, ctx.record.kind
     year = int(record.year)
+    names = [
+        name
+        for name in (
+            "provider_code",
+            "practice_code",
+            "organisation_code",
+            "month",
+            "pod",
+            "code",
+            "activity",
+            "cost",
+            "contract",
+            "independent_sector",
+            "items",
+            "nic",
+            "actual_cost",
+            "service",
+        )
+        if col.get(name)
+    ]
+    # Each cell is trimmed once, in an inner SELECT; the rules below read the trimmed text.
+    inner = ", ".join(["n", *(f"{_sql_text(col[name])} AS {name}" for name in names)])
     t = {
-        name: _sql_text(col.get(name))
+        name: (f"r.{name}" if name in names else "''")
         for name in (
             "provider_code",
             "practice_code",
@@ -204,6 +229,8 @@ def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
             f"{t['cost']} AS cost_text",
             f"{money(t['cost'])} AS given_cost",
             "tf.price AS tariff_price",
+            f"CASE WHEN {t['cost']} <> '' THEN {money(t['cost'])} "
+            f"ELSE tf.price * {count(t['activity'])} END AS cost",
             f"{line}::bigint AS line_id",
             f"{line_code} AS line_code",
         ]
@@ -235,11 +262,12 @@ def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
             f"{lines[ImportKind.PRESCRIBING] or 'NULL'}::bigint AS line_id",
             f"{codes[ImportKind.PRESCRIBING]} AS line_code",
         ]
-    return f"SELECT {', '.join(select)} FROM import_raw r {' '.join(joins)}"
+    return f"SELECT {', '.join(select)} FROM (SELECT {inner} FROM import_raw) r {' '.join(joins)}"
 
 
-def _error_sql(ctx: Context) -> str:
-    """Every failed rule as (row, order, column, message), in the Python path's order."""
+def _checks(ctx: Context) -> list[tuple[int, str, str, str]]:
+    """Every rule as (order, column, failing condition, message expression), in the Python
+    path's order."""
     record, kind = ctx.record, ctx.record.kind
     checks = [
         (
@@ -361,6 +389,11 @@ def _error_sql(ctx: Context) -> str:
     checks.append(
         (9, "", "line_id IS NULL", "'The commissioner has no budget line ' || line_code || '.'")
     )
+    return checks
+
+
+def _error_sql(checks: list[tuple[int, str, str, str]]) -> str:
+    """The rows failing each rule, as (row, rule, column, message)."""
     return " UNION ALL ".join(
         f"SELECT row_number, {order} AS rule, {_lit(column)} AS col, {message} AS message "
         f"FROM import_checked WHERE {condition}"
@@ -377,15 +410,18 @@ def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
     _lookups(cursor, ctx)
     col = {name: f"c{i}" for i, name in enumerate(header)}
     cursor.execute(f"CREATE TEMP TABLE import_checked ON COMMIT DROP AS {_checked_sql(ctx, col)}")
-    if ctx.record.kind == ImportKind.HOSPITAL:
-        cursor.execute("ALTER TABLE import_checked ADD COLUMN cost bigint")
-        cursor.execute(
-            "UPDATE import_checked SET cost = CASE WHEN cost_text <> '' THEN "
-            "given_cost ELSE tariff_price * activity END"
-        )
-    errors = _error_sql(ctx)
-    cursor.execute(f"SELECT count(*) FROM ({errors}) e")
-    total = cursor.fetchone()[0]
+    checks = _checks(ctx)
+    # One pass to learn whether any row fails; the detailed report only for a failed file.
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM import_checked WHERE "
+        + " OR ".join(f"({condition})" for _, _, condition, _ in checks)
+        + ")"
+    )
+    total = 0
+    if cursor.fetchone()[0]:
+        errors = _error_sql(checks)
+        cursor.execute(f"SELECT count(*) FROM ({errors}) e")
+        total = cursor.fetchone()[0]
     if total:
         cursor.execute(
             f"SELECT row_number, col, message FROM ({errors}) e "
