@@ -277,10 +277,6 @@ class Migration(migrations.Migration):
             model_name='provider',
             constraint=models.UniqueConstraint(fields=('commissioner', 'code'), name='provider_unique'),
         ),
-        migrations.AddIndex(
-            model_name='activityrow',
-            index=models.Index(fields=['year', 'locality', 'month'], name='activity_period_idx'),
-        ),
         migrations.AddConstraint(
             model_name='activityimport',
             constraint=models.UniqueConstraint(condition=models.Q(('status', 'failed'), _negated=True), fields=('commissioner', 'kind', 'content_hash'), name='import_same_file_once'),

@@ -182,8 +182,8 @@ class ActivityRow(models.Model):
     cost = models.BigIntegerField()  # pence (actual cost for prescribing)
     held = models.BooleanField(default=False)  # its month was closed when it arrived
 
-    class Meta:
-        indexes = [models.Index(fields=["year", "locality", "month"], name="activity_period_idx")]
+    # No index: reconciliation reads whole (year, locality) partitions, faster by sequential
+    # scan, and an index would slow every load.
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.line_id} M{self.month}: {self.cost}"
