@@ -44,7 +44,7 @@ def _sql_text(column: str | None) -> str:
     return f"coalesce(btrim({column}), '')" if column else "''"
 
 
-def _copy(cursor, path: str, header: list[str]) -> int:
+def _copy(cursor, path: str, header: list[str]) -> None:
     columns = ", ".join(f"c{i} text" for i in range(len(header)))
     # Temporary tables drop at commit; inside an outer transaction (a loader, a test) an earlier
     # import's are still there.
@@ -70,12 +70,6 @@ def _copy(cursor, path: str, header: list[str]) -> int:
         ) from exc
     except (pg_errors.BadCopyFileFormat, pg_errors.InvalidTextRepresentation) as exc:
         raise Fallback from exc
-    cursor.execute(
-        "DELETE FROM import_raw WHERE "
-        + " AND ".join(f"coalesce(btrim(c{i}), '') = ''" for i in range(len(header)))
-    )  # blank lines
-    cursor.execute("SELECT count(*) FROM import_raw")
-    return cursor.fetchone()[0]
 
 
 def _lookups(cursor, ctx: Context) -> None:
@@ -105,60 +99,29 @@ def _lookups(cursor, ctx: Context) -> None:
     cursor.execute("ANALYZE import_raw, import_orgs, import_providers, import_tariff")
 
 
+TEXT_COLUMNS = ("provider_code", "practice_code", "organisation_code", "month", "pod", "code",
+                "activity", "cost", "contract", "independent_sector", "items", "nic",
+                "actual_cost", "service")  # fmt: skip
+
+
 def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
-    """A SELECT normalising every raw row, with NULL where a value fails its rule."""
+    """A SELECT normalising every raw row, with NULL where a value fails its rule.
+
+    Three layers, each fenced with OFFSET 0 so that PostgreSQL evaluates every expression once
+    per row: the trimmed text of each cell; its parsed value (number, month, upper case); then
+    the joins to practices, providers and the tariff.
+    """
     record, kind = ctx.record, ctx.record.kind
     year = int(record.year)
-    names = [
-        name
-        for name in (
-            "provider_code",
-            "practice_code",
-            "organisation_code",
-            "month",
-            "pod",
-            "code",
-            "activity",
-            "cost",
-            "contract",
-            "independent_sector",
-            "items",
-            "nic",
-            "actual_cost",
-            "service",
-        )
-        if col.get(name)
-    ]
-    # Each cell is trimmed once, in an inner SELECT; the rules below read the trimmed text.
-    inner = ", ".join(["n", *(f"{_sql_text(col[name])} AS {name}" for name in names)])
-    t = {
-        name: (f"r.{name}" if name in names else "''")
-        for name in (
-            "provider_code",
-            "practice_code",
-            "organisation_code",
-            "month",
-            "pod",
-            "code",
-            "activity",
-            "cost",
-            "contract",
-            "independent_sector",
-            "items",
-            "nic",
-            "actual_cost",
-            "service",
-        )
-    }
-    month_upper = f"upper({t['month']})"
-    month = (
-        f"CASE WHEN {month_upper} ~ {_lit(MONTH_M_RE)} THEN substr({month_upper}, 2)::int "
-        f"WHEN {t['month']} ~ {_lit(MONTH_CAL_RE)} "
-        f"AND substr({t['month']}, 6, 2)::int BETWEEN 1 AND 12 "
-        f"AND substr({t['month']}, 1, 4)::int * 12 + substr({t['month']}, 6, 2)::int "
-        f"BETWEEN {year * 12 + 4} AND {(year + 1) * 12 + 3} "
-        f"THEN (substr({t['month']}, 6, 2)::int + 8) % 12 + 1 END"
+    present = [name for name in TEXT_COLUMNS if col.get(name)]
+    trimmed = ", ".join(
+        [
+            "n",
+            *(f"{_sql_text(col[name])} AS {name}" for name in present),
+            *(f"''::text AS {name}" for name in TEXT_COLUMNS if name not in present),
+        ]
     )
+    blank = " AND ".join(f"{_sql_text(col[name])} = ''" for name in col if col[name]) or "false"
 
     def count(expr):
         clean = f"replace({expr}, ',', '')"
@@ -168,83 +131,98 @@ def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
         clean = f"replace(replace({expr}, ',', ''), '£', '')"
         return f"CASE WHEN {clean} ~ {_lit(MONEY_RE)} THEN ({clean}::numeric * 100)::bigint END"
 
+    month = (
+        f"CASE WHEN upper(a.month) ~ {_lit(MONTH_M_RE)} THEN substr(a.month, 2)::int "
+        f"WHEN a.month ~ {_lit(MONTH_CAL_RE)} AND substr(a.month, 6, 2)::int BETWEEN 1 AND 12 "
+        f"AND substr(a.month, 1, 4)::int * 12 + substr(a.month, 6, 2)::int "
+        f"BETWEEN {year * 12 + 4} AND {(year + 1) * 12 + 3} "
+        f"THEN (substr(a.month, 6, 2)::int + 8) % 12 + 1 END"
+    )
+    parsed = ", ".join(
+        [
+            "a.*",
+            f"{month} AS month_n",
+            f"{count('a.activity')} AS activity_n",
+            f"{count('a.items')} AS items_n",
+            f"{money('a.cost')} AS cost_n",
+            f"{money('a.nic')} AS nic_n",
+            f"{money('a.actual_cost')} AS actual_cost_n",
+            "upper(a.pod) AS pod_u",
+            "upper(a.code) AS code_u",
+            "upper(a.contract) AS contract_u",
+            "upper(a.independent_sector) AS independent_u",
+            "upper(a.practice_code) AS practice_u",
+            "upper(a.provider_code) AS provider_u",
+            "upper(a.organisation_code) AS organisation_u",
+        ]
+    )
+    source = (
+        f"(SELECT {parsed} FROM (SELECT {trimmed} FROM import_raw WHERE NOT ({blank}) "
+        "OFFSET 0) a OFFSET 0) r"
+    )
+
     lines = {key: ctx.lines.get(code) for key, code in LINE_CODES.items()}
     codes = {key: _lit(code) for key, code in LINE_CODES.items()}
     yes = "('Y','YES','TRUE','1')"
-    select = [
-        "r.n + 1 AS row_number",
-        f"{t['month']} AS month_text",
-        f"{month} AS month",
-    ]
+    select = ["r.n + 1 AS row_number", "r.month AS month_text", "r.month_n AS month"]
     joins = []
     if kind == ImportKind.COMMUNITY:
         select += [
-            f"{t['organisation_code']} AS org_text",
+            "r.organisation_code AS org_text",
             "o.id AS organisation_id",
             "o.locality_id",
-            f"left({t['service']}, 20) AS code",
+            "left(r.service, 20) AS code",
             "'' AS pod",
             "0::bigint AS activity",
-            f"{t['cost']} AS cost_text",
-            f"{money(t['cost'])} AS cost",
+            "r.cost AS cost_text",
+            "r.cost_n AS cost",
             "NULL::bigint AS provider_id",
             f"{lines[ImportKind.COMMUNITY] or 'NULL'}::bigint AS line_id",
             f"{codes[ImportKind.COMMUNITY]} AS line_code",
         ]
-        joins.append(
-            f"LEFT JOIN import_orgs o ON o.kind = 'node' "
-            f"AND o.code = upper({t['organisation_code']})"
-        )
+        joins.append("LEFT JOIN import_orgs o ON o.kind = 'node' AND o.code = r.organisation_u")
     else:
-        select += [f"{t['practice_code']} AS org_text", "o.id AS organisation_id", "o.locality_id"]
-        joins.append(
-            f"LEFT JOIN import_orgs o ON o.kind = 'practice' "
-            f"AND o.code = upper({t['practice_code']})"
-        )
+        select += ["r.practice_code AS org_text", "o.id AS organisation_id", "o.locality_id"]
+        joins.append("LEFT JOIN import_orgs o ON o.kind = 'practice' AND o.code = r.practice_u")
     if kind in (ImportKind.HOSPITAL, ImportKind.EXCLUDED):
-        select += [f"{t['provider_code']} AS provider_text", "p.id AS provider_id"]
-        joins.append(f"LEFT JOIN import_providers p ON p.code = upper({t['provider_code']})")
+        select += ["r.provider_code AS provider_text", "p.id AS provider_id"]
+        joins.append("LEFT JOIN import_providers p ON p.code = r.provider_u")
     if kind == ImportKind.HOSPITAL:
-        contract, independent = f"upper({t['contract']})", f"upper({t['independent_sector']})"
         line = (
-            f"CASE WHEN {independent} IN {yes} THEN {lines['hospital_independent'] or 'NULL'} "
-            f"WHEN {contract} IN {yes} THEN {lines['hospital_contract'] or 'NULL'} "
+            f"CASE WHEN r.independent_u IN {yes} THEN {lines['hospital_independent'] or 'NULL'} "
+            f"WHEN r.contract_u IN {yes} THEN {lines['hospital_contract'] or 'NULL'} "
             f"ELSE {lines['hospital_non_contract'] or 'NULL'} END"
         )
         line_code = (
-            f"CASE WHEN {independent} IN {yes} THEN {codes['hospital_independent']} "
-            f"WHEN {contract} IN {yes} THEN {codes['hospital_contract']} "
+            f"CASE WHEN r.independent_u IN {yes} THEN {codes['hospital_independent']} "
+            f"WHEN r.contract_u IN {yes} THEN {codes['hospital_contract']} "
             f"ELSE {codes['hospital_non_contract']} END"
         )
         select += [
-            f"{t['pod']} AS pod_text",
-            f"upper({t['pod']}) AS pod",
-            f"upper({t['code']}) AS code",
-            f"{t['activity']} AS activity_text",
-            f"{count(t['activity'])} AS activity",
-            f"{t['contract']} AS contract_text",
-            f"{contract} AS contract",
-            f"{t['independent_sector']} AS independent_text",
-            f"{independent} AS independent",
-            f"{t['cost']} AS cost_text",
-            f"{money(t['cost'])} AS given_cost",
+            "r.pod AS pod_text",
+            "r.pod_u AS pod",
+            "r.code_u AS code",
+            "r.activity AS activity_text",
+            "r.activity_n AS activity",
+            "r.contract AS contract_text",
+            "r.contract_u AS contract",
+            "r.independent_sector AS independent_text",
+            "r.independent_u AS independent",
+            "r.cost AS cost_text",
+            "r.cost_n AS given_cost",
             "tf.price AS tariff_price",
-            f"CASE WHEN {t['cost']} <> '' THEN {money(t['cost'])} "
-            f"ELSE tf.price * {count(t['activity'])} END AS cost",
+            "CASE WHEN r.cost <> '' THEN r.cost_n ELSE tf.price * r.activity_n END AS cost",
             f"{line}::bigint AS line_id",
             f"{line_code} AS line_code",
         ]
-        joins.append(
-            f"LEFT JOIN import_tariff tf ON tf.code = upper({t['code']}) "
-            f"AND tf.pod = upper({t['pod']})"
-        )
+        joins.append("LEFT JOIN import_tariff tf ON tf.code = r.code_u AND tf.pod = r.pod_u")
     elif kind == ImportKind.EXCLUDED:
         select += [
             "'' AS pod",
             "'' AS code",
             "0::bigint AS activity",
-            f"{t['cost']} AS cost_text",
-            f"{money(t['cost'])} AS cost",
+            "r.cost AS cost_text",
+            "r.cost_n AS cost",
             f"{lines[ImportKind.EXCLUDED] or 'NULL'}::bigint AS line_id",
             f"{codes[ImportKind.EXCLUDED]} AS line_code",
         ]
@@ -253,16 +231,16 @@ def _checked_sql(ctx: Context, col: dict[str, str | None]) -> str:
             "NULL::bigint AS provider_id",
             "'' AS pod",
             "'' AS code",
-            f"{t['items']} AS items_text",
-            f"{count(t['items'])} AS activity",
-            f"{t['nic']} AS nic_text",
-            f"{money(t['nic'])} AS nic",
-            f"{t['actual_cost']} AS cost_text",
-            f"{money(t['actual_cost'])} AS cost",
+            "r.items AS items_text",
+            "r.items_n AS activity",
+            "r.nic AS nic_text",
+            "r.nic_n AS nic",
+            "r.actual_cost AS cost_text",
+            "r.actual_cost_n AS cost",
             f"{lines[ImportKind.PRESCRIBING] or 'NULL'}::bigint AS line_id",
             f"{codes[ImportKind.PRESCRIBING]} AS line_code",
         ]
-    return f"SELECT {', '.join(select)} FROM (SELECT {inner} FROM import_raw) r {' '.join(joins)}"
+    return f"SELECT {', '.join(select)} FROM {source} {' '.join(joins)}"
 
 
 def _checks(ctx: Context) -> list[tuple[int, str, str, str]]:
@@ -406,10 +384,13 @@ def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
 
     Leaves `import_checked` (the normalised rows) for `move` when there is no error.
     """
-    rows = _copy(cursor, path, header)
+    _copy(cursor, path, header)
     _lookups(cursor, ctx)
+    # Room to hash the joins and the duplicate check in memory (this transaction only).
+    cursor.execute("SET LOCAL work_mem = '256MB'")
     col = {name: f"c{i}" for i, name in enumerate(header)}
     cursor.execute(f"CREATE TEMP TABLE import_checked ON COMMIT DROP AS {_checked_sql(ctx, col)}")
+    rows = cursor.rowcount
     checks = _checks(ctx)
     # One pass to learn whether any row fails; the detailed report only for a failed file.
     cursor.execute(
