@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
 from psycopg2 import errors as pg_errors
 from psycopg2.extras import execute_values
 
@@ -397,7 +398,7 @@ def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
     _copy(cursor, path, header)
     _lookups(cursor, ctx)
     # Room to hash the joins and the duplicate check in memory (this transaction only).
-    cursor.execute("SET LOCAL work_mem = '256MB'")
+    cursor.execute("SET LOCAL work_mem = '64MB'")
     col = {name: f"c{i}" for i, name in enumerate(header)}
     cursor.execute(f"CREATE TEMP TABLE import_checked ON COMMIT DROP AS {_checked_sql(ctx, col)}")
     rows = cursor.rowcount
@@ -422,6 +423,16 @@ def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
             ctx.error(row_number, column, message)
         ctx.error_count = total
         return rows
+    # Duplicates: a unique index is one sort; only if it fails, find which rows repeat.
+    try:
+        with transaction.atomic():
+            cursor.execute(
+                "CREATE UNIQUE INDEX import_checked_once ON import_checked (month, "
+                "organisation_id, line_id, coalesce(provider_id, 0), pod, code, activity, cost)"
+            )
+        return rows
+    except pg_errors.UniqueViolation:
+        pass  # rolled back to the savepoint; now name the rows
     cursor.execute(
         "SELECT c.row_number, d.first_row FROM import_checked c JOIN ("
         " SELECT month, organisation_id, line_id, provider_id, pod, code, activity, cost,"
