@@ -459,5 +459,8 @@ def move(ctx: Context, cursor) -> tuple[int, int]:
         f" month IN ({months}) FROM import_checked"
     )
     moved = cursor.rowcount
+    # Fresh statistics for the year's partitions, so that the reconciliation that follows
+    # plans hash joins, not nested loops over millions of rows.
+    cursor.execute(f"ANALYZE budgets_activityrow_y{int(ctx.record.year)}")
     cursor.execute(f"SELECT count(*) FROM import_checked WHERE month IN ({months})")
     return moved, cursor.fetchone()[0]

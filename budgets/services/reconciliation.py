@@ -145,6 +145,8 @@ def reconcile_locality(*, run: ReconciliationRun, locality: Organisation) -> int
     ActualSummary.objects.filter(year=run.year, locality=locality, month__in=months).delete()
     placeholders = ", ".join(["%s"] * len(months))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # aggregate in memory, not on disk
         cursor.execute(
             SUMMARY_SQL.format(months=placeholders),
             [run.year, locality.pk, *months, False],

@@ -313,6 +313,7 @@ def _hand_sql(world: dict, month: int) -> float:
             "organisation_id bigint, line_id bigint, actual bigint, activity bigint, "
             "rows bigint)"
         )
+        cursor.execute("SET work_mem = '64MB'")  # as the reconciliation has: a fair baseline
         started = time.perf_counter()
         cursor.execute(
             "INSERT INTO bench_summary SELECT a.year, a.month, a.organisation_id, a.line_id, "
