@@ -381,13 +381,17 @@ def _checks(ctx: Context) -> list[tuple[int, str, str, str]]:
     return checks
 
 
-def _error_sql(checks: list[tuple[int, str, str, str]]) -> str:
-    """The rows failing each rule, as (row, rule, column, message)."""
-    return " UNION ALL ".join(
+def _error_sql(checks: list[tuple[int, str, str, str]], wide: str) -> str:
+    """The rows failing each rule, as (row, rule, column, message), from the wide rows."""
+    return f"WITH w AS MATERIALIZED ({wide}) " + " UNION ALL ".join(
         f"SELECT row_number, {order} AS rule, {_lit(column)} AS col, {message} AS message "
-        f"FROM import_checked WHERE {condition}"
+        f"FROM w WHERE {condition}"
         for order, column, condition, message in checks
     )
+
+
+NARROW = ("row_number", "month", "locality_id", "organisation_id", "line_id", "provider_id",
+          "pod", "code", "activity", "cost")  # fmt: skip
 
 
 def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
@@ -400,18 +404,20 @@ def check_and_load(ctx: Context, cursor, path: str, header: list[str]) -> int:
     # Room to hash the joins and the duplicate check in memory (this transaction only).
     cursor.execute("SET LOCAL work_mem = '64MB'")
     col = {name: f"c{i}" for i, name in enumerate(header)}
-    cursor.execute(f"CREATE TEMP TABLE import_checked ON COMMIT DROP AS {_checked_sql(ctx, col)}")
-    rows = cursor.rowcount
+    wide = _checked_sql(ctx, col)
     checks = _checks(ctx)
-    # One pass to learn whether any row fails; the detailed report only for a failed file.
+    # Keep only the values to load, and whether any rule fails: a narrow table is quick to
+    # write. The wide rows (with the text for messages) are rebuilt only for a failed file.
+    bad = " OR ".join(f"({condition})" for _, _, condition, _ in checks)
     cursor.execute(
-        "SELECT EXISTS (SELECT 1 FROM import_checked WHERE "
-        + " OR ".join(f"({condition})" for _, _, condition, _ in checks)
-        + ")"
+        f"CREATE TEMP TABLE import_checked ON COMMIT DROP AS SELECT {', '.join(NARROW)}, "
+        f"coalesce({bad}, false) AS bad FROM ({wide}) w"
     )
+    rows = cursor.rowcount
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM import_checked WHERE bad)")
     total = 0
     if cursor.fetchone()[0]:
-        errors = _error_sql(checks)
+        errors = _error_sql(checks, wide)
         cursor.execute(f"SELECT count(*) FROM ({errors}) e")
         total = cursor.fetchone()[0]
     if total:
