@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, organisations_for
+from referrals.selectors import held_for_positions
 
 from .activity_selectors import (
     import_replaceable,
@@ -241,11 +242,20 @@ class PositionOut(serializers.ModelSerializer):
         ]
 
 
+class HeldPositionOut(serializers.Serializer):
+    organisation = serializers.CharField()
+    line = serializers.CharField(allow_null=True)
+    held = serializers.IntegerField(help_text="Pence held pending information, year to date")
+
+
 class PositionsOut(serializers.Serializer):
     run = RunOut()
     total = PositionOut(allow_null=True)
     lines = PositionOut(many=True)
     children = PositionOut(many=True)
+    held_pending_information = HeldPositionOut(
+        many=True, help_text="Of the actuals, what payment on information holds (pence)"
+    )
 
 
 class PositionsApi(APIView):
@@ -261,4 +271,15 @@ class PositionsApi(APIView):
         if run is None:
             raise Http404("No reconciliation for that month yet.")
         data = positions_for(user=request.user, node=node, run=run)
+        held = held_for_positions(node=node, year=year, month=run.month)
+        rows = [data["total"], *data["lines"], *data["children"]]
+        data["held_pending_information"] = [
+            {
+                "organisation": p.organisation.code,
+                "line": p.line.code if p.line_id else None,
+                "held": held.get((p.organisation_id, p.line_id), 0),
+            }
+            for p in rows
+            if p is not None
+        ]
         return Response(PositionsOut({"run": run, **data}).data)

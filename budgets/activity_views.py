@@ -13,6 +13,7 @@ from consortia.errors import ApplicationError
 from consortia.exports import Sheet, csv_response, xlsx_response
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, can, organisations_for
+from referrals.selectors import held_for_positions
 
 from .activity_forms import PeriodForm, ReopenForm, UploadForm
 from .activity_layouts import LAYOUTS, template_rows
@@ -250,8 +251,11 @@ def positions(request, year: int, month: int, code: str):
     if run is None:
         raise Http404("No reconciliation for that month yet.")
     data = positions_for(user=request.user, node=node, run=run)
+    # Payment on information (referrals app): of the actuals, what is held until GPs have
+    # the clinic letters and discharge summaries.
+    held = held_for_positions(node=node, year=year, month=run.month)
     return render(
         request,
         "budgets/activity/positions.html",
-        {"node": node, "run": run, "year_label": year_label(year), **data},
+        {"node": node, "run": run, "year_label": year_label(year), "held": held, **data},
     )

@@ -30,4 +30,6 @@ urlpatterns = [
     *router.urls,
     path("", include("budgets.api_urls")),
     path("senate/", include("senate.api_urls")),
+    path("referrals/", include("referrals.api_urls")),
+    path("outcomes/", include("localities.api_urls")),
 ]

@@ -9,12 +9,17 @@ def navigation(request):
     items = [("Home", "home"), ("Organisations", "organisation-root")]
     if grants_for(user, Action.VIEW_MONEY):
         items += [
+            ("Dashboard", "dashboard"),
             ("Budgets", "budgets-home"),
             ("Virements", "budgets-virements"),
             ("Activity", "activity-imports"),
             ("Reconciliation", "reconciliation"),
         ]
+    if grants_for(user, Action.VIEW_ORGANISATION):
+        items.append(("Referrals", "referrals-home"))
     items.append(("Senate", "senate-home"))
+    if grants_for(user, Action.VIEW_ORGANISATION):
+        items.append(("Outcomes", "outcomes"))
     if grants_for(user, Action.VIEW_AUDIT):
         items.append(("Audit log", "audit-log"))
     items.append(("API", "api-docs"))

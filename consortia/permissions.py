@@ -34,6 +34,7 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"  # read the audit log
     RUN_SENATE = "run_senate"  # schedule and run senate meetings
     ADOPT_STANDARD = "adopt_standard"  # record a locality's adoption of county-wide standards
+    PEER_REVIEW = "peer_review"  # open and record peer reviews of practices' referrals
 
 
 class Scope(StrEnum):
@@ -61,7 +62,7 @@ GRANTS: dict[str, dict[Action, Scope]] = {
     },
     Role.EXECUTIVE_DIRECTOR: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.VIEW_AUDIT: C},
     Role.LOCALITY_LEAD: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.CHANGE_MONEY: S,
-                         A.ADOPT_STANDARD: S},
+                         A.ADOPT_STANDARD: S, A.PEER_REVIEW: S},
     Role.SUB_LOCALITY_LEAD: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.CHANGE_MONEY: S},
     Role.PRACTICE_MEMBER: {A.VIEW_ORGANISATION: N, A.VIEW_MONEY: N},
     Role.SENATE_SECRETARY: {A.VIEW_ORGANISATION: C, A.VIEW_MONEY: C, A.RUN_SENATE: C,

@@ -5,6 +5,8 @@ eagerly in-process. Set DATABASE_URL and REDIS_URL for PostgreSQL and real Celer
 With DEBUG off (production), SECRET_KEY must be set and the HTTPS hardening below is on.
 """
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import environ
@@ -19,6 +21,15 @@ if DEBUG:
     SECRET_KEY = env("SECRET_KEY", default="insecure-demo-key-only-for-local-use")
 else:
     SECRET_KEY = env("SECRET_KEY")  # production refuses to start without one
+
+# Referrals: an NHS number is never stored; it is replaced at import by an HMAC keyed with this
+# secret, which lives in the environment, never in the database. Set it in production. Unset, it
+# is derived from SECRET_KEY (HMAC-SHA256 of "patient-id"), so the demo and `check --deploy` work;
+# but then rotating SECRET_KEY would unlink every patient, hence the recommendation to set it.
+PATIENT_ID_HMAC_KEY = (
+    env("PATIENT_ID_HMAC_KEY", default="")
+    or hmac.new(SECRET_KEY.encode(), b"patient-id", hashlib.sha256).hexdigest()
+)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -153,6 +164,14 @@ SPECTACULAR_SETTINGS = {
         "MotionKindEnum": "senate.models.MotionKind",
         "StandardKindEnum": "senate.models.StandardKind",
         "VoteChoiceEnum": "senate.models.Choice",
+        "OutcomeMeasureEnum": "localities.models.OutcomeMeasure",
+        "OutcomeImportStatusEnum": "localities.models.OutcomeImportStatus",
+        "ReferralImportKindEnum": "referrals.models.ReferralImportKind",
+        "ReferralImportStatusEnum": "referrals.models.ReferralImportStatus",
+        "InformationKindEnum": "referrals.models.InformationKind",
+        "SchemeKindEnum": "referrals.models.SchemeKind",
+        "InterestKindEnum": "referrals.models.InterestKind",
+        "PeerReviewStatusEnum": "referrals.models.ReviewStatus",
     },
 }
 

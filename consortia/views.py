@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from localities.selectors import organisation_view, practice_population
 
+from .home_selectors import home_sections
 from .models import OrganisationKind
-from .permissions import Action, active_assignments, grants_for
+from .permissions import Action, grants_for
 from .selectors import (
     audit_events_visible_to,
-    home_organisations,
     organisation_get_visible,
     organisations_visible_to,
 )
@@ -21,12 +21,8 @@ from .selectors import (
 
 @login_required
 def home(request):
-    assignments = active_assignments(request.user)
-    places = [
-        organisation_view(user=request.user, node=node)
-        for node in home_organisations(user=request.user)[:3]
-    ]
-    return render(request, "consortia/home.html", {"assignments": assignments, "places": places})
+    """What needs the person, one section per kind of role (consortia.home_selectors)."""
+    return render(request, "consortia/home.html", {"sections": home_sections(user=request.user)})
 
 
 @login_required

@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from consortia.admin import ReadOnlyAdmin
 
-from .models import DeprivationScore, ListSizeBand, ListSizeSnapshot
+from .models import (
+    DeprivationScore,
+    ListSizeBand,
+    ListSizeSnapshot,
+    OutcomeComparator,
+    OutcomeCount,
+    OutcomeImport,
+)
+from .outcome_services import outcome_comparator_create
 
 
 class ListSizeBandInline(admin.TabularInline):
@@ -27,3 +35,31 @@ class ListSizeSnapshotAdmin(ReadOnlyAdmin):
 @admin.register(DeprivationScore)
 class DeprivationScoreAdmin(ReadOnlyAdmin):
     list_display = ["practice", "as_of", "score", "source"]
+
+
+@admin.register(OutcomeComparator)
+class OutcomeComparatorAdmin(ReadOnlyAdmin):
+    """Comparators are added here (through the service, audited) and never edited."""
+
+    list_display = ["code", "name", "commissioner"]
+    fields = ["commissioner", "code", "name"]
+
+    def has_add_permission(self, request, obj=None):
+        return True
+
+    def save_model(self, request, obj, form, change):
+        saved = outcome_comparator_create(
+            actor=request.user, commissioner=obj.commissioner, code=obj.code, name=obj.name
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(OutcomeImport)
+class OutcomeImportAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "commissioner", "status", "uploaded_at", "rows_total"]
+
+
+@admin.register(OutcomeCount)
+class OutcomeCountAdmin(ReadOnlyAdmin):
+    list_display = ["area", "measure", "period", "count", "outcome_import"]
+    list_filter = ["measure", "area"]

@@ -334,3 +334,78 @@ def _votes(cumbria, secretary, motion, choices: dict, in_browser: set[str]) -> N
             vote_cast(actor=member.user, motion=motion, choice=choice)
         else:
             vote_record(actor=secretary, motion=motion, member=member, choice=choice)
+
+
+# --- The next meeting, published: what the demo's members see waiting for them ------------------
+
+NEXT_MEETING_AT = dt.datetime(2011, 1, 27, 14, 0, tzinfo=ZoneInfo("Europe/London"))
+NEXT_MEETING_TITLE = "Clinical senate, January 2011"
+
+
+def cumbria_next_meeting_load() -> Meeting | None:
+    """The senate's next meeting in the demo (27 January 2011, after the M9 figures), published
+    with its papers and a motion to be put, so that each member's home page shows papers to read
+    and items to declare any interest in before their votes open. Idempotent; loaded by
+    `seed_demo` (not by the tests' session data, whose senate has no meeting ahead)."""
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        return _next_meeting()
+
+
+@transaction.atomic
+def _next_meeting() -> Meeting | None:
+    cumbria = Organisation.objects.get(code="5NE")
+    meeting = Meeting.objects.filter(commissioner=cumbria, title=NEXT_MEETING_TITLE).first()
+    if meeting is not None or not SenateMembership.objects.filter(commissioner=cumbria).exists():
+        return meeting
+    secretary = User.objects.get(username="secretary")
+    meeting = meeting_create(
+        actor=secretary,
+        commissioner=cumbria,
+        title=NEXT_MEETING_TITLE,
+        starts_at=NEXT_MEETING_AT,
+        location="Workington",
+        chair=_member(cumbria, "lead.carlisle"),
+    )
+    finance = agenda_item_add(
+        actor=secretary,
+        meeting=meeting,
+        title="Finance report at month 9: the year-end outlook",
+        description="Each locality's position against its hard budget at December 2010, and "
+        "what Allerdale and Carlisle propose to bring their forecasts back to balance.",
+    )
+    paper_attach(
+        actor=secretary,
+        item=finance,
+        title="Finance report, M9 2010-11",
+        file=_paper("finance-m9-2010-11.pdf", "Finance report, month 9 2010-11", [
+            "Positions at M9 against the hard budgets: see Consortia > Dashboard.",
+            "Allerdale (Workington) and Carlisle forecast to overspend: recovery plans attached.",
+            "Demo paper for the Consortia demo (synthetic activity, invented figures).",
+        ]),
+    )  # fmt: skip
+    carpal = agenda_item_add(
+        actor=secretary,
+        meeting=meeting,
+        title="GPSI carpal tunnel surgery in West Cumbria",
+        description="Extend the fortnightly GPSI carpal tunnel clinic, at under 80% of the "
+        "acute tariff, to Allerdale and Copeland.",
+    )
+    paper_attach(
+        actor=secretary,
+        item=carpal,
+        title="GPSI carpal tunnel surgery: proposal",
+        file=_paper("gpsi-carpal-tunnel.pdf", "GPSI carpal tunnel surgery (proposal)", [
+            "A fortnightly clinic since November 2009 at under 80% of the acute tariff.",
+            "Proposal: a second clinic for West Cumbria from April 2011.",
+            "Demo paper for the Consortia demo.",
+        ]),
+    )  # fmt: skip
+    motion_propose(
+        actor=secretary,
+        item=carpal,
+        kind=MotionKind.GENERAL,
+        text="That the senate commissions a fortnightly GPSI carpal tunnel clinic for West "
+        "Cumbria from April 2011, at under 80% of the acute tariff.",
+    )
+    meeting_publish(actor=secretary, meeting=meeting)
+    return meeting

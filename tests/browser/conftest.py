@@ -71,3 +71,44 @@ def log_in(page, username: str, password: str = "demo") -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+# --- Accessibility: axe-core (vendored from npm) run in the page --------------------------------
+
+AXE_SCRIPT = ARTIFACTS.parent / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page, impacts=AXE_BLOCKING) -> list[dict]:
+    """Run axe-core on the page as it stands; the violations of the given impacts."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in results["violations"] if v["impact"] in impacts]
+
+
+def describe_violations(violations: list[dict]) -> str:
+    return "\n".join(
+        f"{v['impact']}: {v['id']} ({v['help']}) at "
+        + "; ".join(", ".join(node["target"]) for node in v["nodes"][:5])
+        for v in violations
+    )
+
+
+def assert_accessible(page) -> None:
+    """Fail on axe violations of serious or critical impact."""
+    violations = axe_violations(page)
+    assert not violations, f"{page.url}\n{describe_violations(violations)}"
+
+
+@pytest.fixture
+def visit(page, screenshot):
+    """Check the page in front of the browser with axe (serious and critical fail the test) and
+    save its screenshot: `visit("county")`."""
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("load")
+        screenshot(name)
+        assert_accessible(page)
+
+    return check

@@ -5,8 +5,10 @@ from budgets.demo_activity import cumbria_activity_load
 from budgets.periods import year_label
 from consortia.demo import DEMO_PASSWORD, demo_users_create
 from consortia.money import format_money
+from localities.demo import cumbria_outcomes_load
 from localities.services import cumbria_load
-from senate.demo import cumbria_senate_load
+from referrals.demo import cumbria_referrals_load
+from senate.demo import cumbria_next_meeting_load, cumbria_senate_load
 
 
 class Command(BaseCommand):
@@ -37,6 +39,19 @@ class Command(BaseCommand):
                 f"Activity: a SYNTHETIC year to M{reconciliation.month} imported and reconciled "
                 f"(run #{reconciliation.pk}); months 1-6 closed."
             )
+        referrals = cumbria_referrals_load()
+        if referrals is not None:
+            self.stdout.write(
+                f"Referrals: a SYNTHETIC year ({referrals['referrals']:,} referrals), clinic "
+                f"letters and discharge summaries, {referrals['schemes']} local schemes; "
+                "see /referrals/."
+            )
+        if cumbria_next_meeting_load() is not None:
+            self.stdout.write("Senate: the January 2011 meeting is published, papers to read.")
+        outcomes = cumbria_outcomes_load()
+        self.stdout.write(
+            f"Outcomes: {outcomes.rows_total} DEMO counts by locality beside the rest of England."
+        )
         self.stdout.write(f"\nDemo users (password '{DEMO_PASSWORD}', demo only):")
         for username, role, organisation in people:
             self.stdout.write(f"  {username:<20} {role} — {organisation}")

@@ -1,0 +1,14 @@
+"""Outcome pages, included from consortia/urls.py at /outcomes/."""
+
+from django.urls import path
+
+from . import outcome_views as views
+
+urlpatterns = [
+    path("", views.outcomes, name="outcomes"),
+    path("comparison.<str:fmt>", views.comparison_export, name="outcomes-export"),
+    path("counts.<str:fmt>", views.counts_export, name="outcomes-counts-export"),
+    path("imports/", views.imports, name="outcomes-imports"),
+    path("imports/<int:pk>/", views.import_detail, name="outcomes-import"),
+    path("imports/<int:pk>/errors.csv", views.import_errors_csv, name="outcomes-import-errors"),
+]
