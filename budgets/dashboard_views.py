@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from consortia.exports import Sheet, csv_response, xlsx_response
 from consortia.models import Organisation, OrganisationKind
+from consortia.permissions import Action, can
 from consortia.referral_adapter import held_payments_for
 
 from . import dashboard_exports as exports
@@ -156,10 +157,16 @@ def rows(request, code: str, line: str):
         month=month,
         page=request.GET.get("page"),
     )
+    commissioner = Organisation.objects.get(path="/" + target.commissioner_code + "/")
     return render(
         request,
         "budgets/dashboard/rows.html",
-        {**data, "query": f"?year={year}&month={month}"},
+        {
+            **data,
+            "query": f"?year={year}&month={month}",
+            # The import files are finance's records: link to them only for those who may see them.
+            "may_open_imports": can(request.user, Action.VIEW_MONEY, commissioner),
+        },
     )
 
 

@@ -27,6 +27,7 @@ from consortia.permissions import (
 from .models import (
     Account,
     AccountPurpose,
+    ActualSummary,
     BudgetLine,
     Commitment,
     Leg,
@@ -59,8 +60,34 @@ def balances(accounts: Iterable[Account]) -> dict[int, int]:
 
 
 def account_committed(account: Account) -> int:
-    """Money committed or spent against the account."""
-    return Commitment.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
+    """Money committed or spent against the account: recorded commitments plus the actual
+    spend the reconciliation has summed for it (`account_spent`)."""
+    committed = Commitment.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
+    return committed + account_spent(account)
+
+
+def account_spent(account: Account) -> int:
+    """Actual spend charged to a budget account, from the reconciliation's summaries.
+
+    The actuals of the account's node and everything beneath it on its line and year, except
+    what falls under a node beneath that holds its own budget on that line (money delegated to a
+    sub-locality is spent from the sub-locality's account).
+    """
+    if account.purpose != AccountPurpose.BUDGET:
+        return 0
+    node = account.organisation
+    delegated = Account.objects.filter(
+        year=account.year,
+        line=account.line,
+        purpose=AccountPurpose.BUDGET,
+        organisation__path__startswith=node.path,
+    ).exclude(organisation=node)
+    rows = ActualSummary.objects.filter(
+        year=account.year, line=account.line, organisation__path__startswith=node.path
+    )
+    for path in delegated.values_list("organisation__path", flat=True):
+        rows = rows.exclude(organisation__path__startswith=path)
+    return rows.aggregate(s=Sum("actual"))["s"] or 0
 
 
 def accounts_visible_to(*, user: User) -> QuerySet[Account]:
@@ -582,3 +609,15 @@ def transactions_visible_to(*, user: User) -> QuerySet[Transaction]:
             )
         )
     )
+
+
+def run_envelope_by_category(run: ModelRun) -> dict[str, int]:
+    """A model run's envelope split into delegated, collective and memorandum pence: the three
+    totals people meet (hard budgets, everything spendable, everything)."""
+    categories = dict(
+        BudgetLine.objects.filter(commissioner=run.commissioner).values_list("code", "category")
+    )
+    out = {LineCategory.DELEGATED: 0, LineCategory.COLLECTIVE: 0, LineCategory.MEMORANDUM: 0}
+    for code, amount in run.envelopes.items():
+        out[categories[code]] = out.get(categories[code], 0) + amount
+    return {str(k): v for k, v in out.items()}

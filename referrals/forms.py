@@ -8,7 +8,10 @@ from .models import InterestKind, ReferralImportKind, SchemeKind
 class ReviewOpenForm(forms.Form):
     discussion = forms.CharField(label="What was discussed", widget=forms.Textarea)
     actions = forms.CharField(label="Agreed actions", widget=forms.Textarea, required=False)
-    follow_up_on = forms.DateField(label="Follow-up date", help_text="For example, 2010-10-31")
+    follow_up_on = forms.DateField(
+        label="Follow-up date",
+        help_text="A date after today when the review meets again, as YYYY-MM-DD",
+    )
 
 
 class ReviewNoteForm(forms.Form):

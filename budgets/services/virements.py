@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from consortia.errors import ApplicationError
-from consortia.models import Role, User
+from consortia.models import Role, RoleAssignment, User
 from consortia.money import format_money
 from consortia.permissions import Action, holds_role_over, require
-from consortia.services import audit_record
+from consortia.services import audit_record, notify
 
 from ..models import Account, AccountPurpose, TransactionKind, Virement, VirementStatus
 from ..selectors import account_committed, approval_limit, balances, needs_senate
@@ -55,7 +56,37 @@ def virement_request(
         organisation=source.organisation,
         after=_snapshot(virement),
     )
+    notify(
+        users=_approvers(virement, exclude=actor),
+        subject=f"Virement to decide: {format_money(amount)} from {source.line.name}",
+        body=f"{actor} asks to move {format_money(amount)} from {source} to {target}: "
+        f"{virement.reason}",
+        url=f"/budgets/virements/{virement.pk}/",
+    )
     return virement
+
+
+def _approvers(virement: Virement, exclude: User | None = None) -> list[User]:
+    """Who may decide a virement: those whose limit covers it, or (between localities or above
+    every limit) the senate secretary, who puts it to the senate."""
+    people = {}
+    for assignment in RoleAssignment.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gt=timezone.localdate()),
+        starts_on__lte=timezone.localdate(),
+    ).select_related("user", "organisation"):
+        user = assignment.user
+        if user == exclude or user.pk in people:
+            continue
+        limit = approval_limit(user=user, virement=virement)
+        if limit is not None and virement.amount <= limit:
+            people[user.pk] = user
+    if not people:
+        commissioner = virement.source.line.commissioner
+        for assignment in RoleAssignment.objects.filter(
+            role=Role.SENATE_SECRETARY, organisation=commissioner
+        ).select_related("user"):
+            people[assignment.user.pk] = assignment.user
+    return list(people.values())
 
 
 @transaction.atomic
@@ -142,6 +173,13 @@ def virement_approve(
             "senate_decision": senate_decision,
         },
     )
+    notify(
+        users=[virement.requested_by],
+        subject=f"Virement approved: {format_money(virement.amount)}",
+        body=f"Your virement from {virement.source} to {virement.target} was approved"
+        + (" by the clinical senate." if senate_decision else f" by {actor}."),
+        url=f"/budgets/virements/{virement.pk}/",
+    )
     return txn
 
 
@@ -176,5 +214,12 @@ def virement_reject(
         organisation=virement.source.organisation,
         before=before,
         after={**_snapshot(virement), "reason": virement.decision_reason},
+    )
+    notify(
+        users=[virement.requested_by],
+        subject=f"Virement not approved: {format_money(virement.amount)}",
+        body=f"Your virement from {virement.source} to {virement.target} was rejected: "
+        f"{virement.decision_reason}",
+        url=f"/budgets/virements/{virement.pk}/",
     )
     return virement

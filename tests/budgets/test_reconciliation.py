@@ -235,3 +235,34 @@ def test_reconciliation_starts_on_working_day_n_after_month_end_skipping_bank_ho
     assert working_day_after_month_end(year=2010, month=9, n=3) == dt.date(2011, 1, 6)
     # April 2011 (M1 of 2011-12) ends on a Saturday; Monday 2 May is the early May bank holiday.
     assert working_day_after_month_end(year=2011, month=1, n=1) == dt.date(2011, 5, 3)
+
+
+def test_reconciled_spend_counts_as_spent_when_money_moves(s):
+    """North's contracted PbR: £12,000 budget, £1,800 spent by M2 (hand-worked above), so
+    £10,200 is free: a virement of £10,500 is refused, one of £10,200 goes through."""
+    from budgets.models import Account
+    from budgets.selectors import account_committed, account_spent
+    from budgets.services import virement_approve, virement_request
+
+    reconcile(s)
+    source = Account.objects.get(organisation=s["north"], line=s["lines"]["SC-PBR"], year=2010)
+    target = Account.objects.get(organisation=s["north"], line=s["lines"]["PRESC"], year=2010)
+    assert account_spent(source) == account_committed(source) == 1_800_00
+
+    too_much = virement_request(
+        actor=s["finance"],
+        source=source,
+        target=target,
+        amount=10_500_00,
+        reason="Prescribing pressure",
+    )
+    with pytest.raises(ApplicationError, match="below what is committed"):
+        virement_approve(virement=too_much, actor=None, senate_decision="Senate minute 1")
+    enough = virement_request(
+        actor=s["finance"],
+        source=source,
+        target=target,
+        amount=10_200_00,
+        reason="Prescribing pressure",
+    )
+    virement_approve(virement=enough, actor=None, senate_decision="Senate minute 2")

@@ -178,3 +178,26 @@ def test_rejection_needs_a_reason_and_posts_nothing(account, person):
     assert virement.status == VirementStatus.REJECTED and virement.transaction is None
     event = AuditEvent.objects.get(event="virement.rejected", subject_id=str(virement.pk))
     assert event.before["status"] == "requested" and event.actor.username == "coo"
+
+
+def test_those_who_may_decide_are_told_and_the_requester_hears_the_outcome(account, person):
+    from consortia.models import Notice
+
+    virement = virement_request(
+        actor=person("lead.carlisle"),
+        source=account("5NE-CAR", "SC-PBR"),
+        target=account("5NE-CAR", "PRESC"),
+        amount=120_000_00,
+        reason="Anticoagulants",
+    )
+
+    told = set(
+        Notice.objects.filter(url=f"/budgets/virements/{virement.pk}/").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert told == {"coo"}  # above the lead's £50,000 and finance's £100,000 limits
+    virement_approve(virement=virement, actor=person("coo"))
+    assert Notice.objects.filter(
+        user=person("lead.carlisle"), subject__startswith="Virement approved"
+    ).exists()

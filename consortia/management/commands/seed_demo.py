@@ -1,8 +1,11 @@
+import logging
+
 from django.core.management.base import BaseCommand
 
 from budgets.demo import cumbria_budgets_load
 from budgets.demo_activity import cumbria_activity_load
 from budgets.periods import year_label
+from budgets.selectors import run_envelope_by_category
 from consortia.demo import DEMO_PASSWORD, demo_users_create
 from consortia.money import format_money
 from localities.demo import cumbria_outcomes_load
@@ -15,6 +18,8 @@ class Command(BaseCommand):
     help = "Load the NHS Cumbria demo (tree, users, budgets, senate). Safe to run twice."
 
     def handle(self, *args, **options):
+        # Each demo file's import timings would bury the list of users below.
+        logging.getLogger("budgets.services.imports").setLevel(logging.WARNING)
         counts = cumbria_load()
         self.stdout.write(
             f"NHS Cumbria: {counts['localities']} localities, {counts['sub_localities']} "
@@ -24,10 +29,13 @@ class Command(BaseCommand):
         run = cumbria_budgets_load()
         senate = cumbria_senate_load()
         run.refresh_from_db()
-        total = sum(run.envelopes.values())
+        by_category = run_envelope_by_category(run)
         self.stdout.write(
-            f"Budgets: {year_label(run.year)} allocation of {format_money(total)} "
-            f"({run.get_status_display().lower()}), Allerdale delegated with a risk pool."
+            f"Budgets: {year_label(run.year)} envelope {format_money(sum(by_category.values()))}"
+            f" ({run.get_status_display().lower()}): {format_money(by_category['delegated'])} "
+            f"delegated to localities as hard budgets, {format_money(by_category['collective'])} "
+            f"held collectively, {format_money(by_category['memorandum'])} GP contracts "
+            "(memorandum, not spendable). Allerdale delegated with a risk pool."
         )
         self.stdout.write(
             f"Senate: {senate['meeting']} closed; decisions on the public register at "
