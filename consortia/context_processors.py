@@ -1,4 +1,4 @@
-from .permissions import Action, grants_for
+from .permissions import Action, Scope, grants_for
 
 
 def navigation(request):
@@ -7,9 +7,13 @@ def navigation(request):
     if not user.is_authenticated:
         return {"nav_items": []}
     items = [("Home", "home"), ("Organisations", "organisation-root")]
-    if grants_for(user, Action.VIEW_MONEY):
+    money = grants_for(user, Action.VIEW_MONEY)
+    if money:
+        items.append(("Dashboard", "dashboard"))
+    # Budgets and the files behind them are for those who see more than one practice: a
+    # practice holds no budget of its own.
+    if any(grant.scope is not Scope.NODE for grant in money):
         items += [
-            ("Dashboard", "dashboard"),
             ("Budgets", "budgets-home"),
             ("Virements", "budgets-virements"),
             ("Activity", "activity-imports"),
