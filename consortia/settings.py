@@ -10,6 +10,7 @@ import hmac
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,7 +21,12 @@ DEBUG = env.bool("DEBUG", default=False)
 if DEBUG:
     SECRET_KEY = env("SECRET_KEY", default="insecure-demo-key-only-for-local-use")
 else:
-    SECRET_KEY = env("SECRET_KEY")  # production refuses to start without one
+    SECRET_KEY = env("SECRET_KEY", default="")
+    if not SECRET_KEY:  # production refuses to start without one
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY for production, or DEBUG=1 for development (make demo, make test "
+            "and make check set what they need)."
+        )
 
 # Referrals: an NHS number is never stored; it is replaced at import by an HMAC keyed with this
 # secret, which lives in the environment, never in the database. Set it in production. Unset, it
