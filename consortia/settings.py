@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "consortia",
+    "consortia.imports",
     "localities",
     "budgets",
     "referrals",
@@ -200,6 +201,24 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Shared cache (import progress is written by the worker and read by the pages): Redis when
+# configured, else in-process memory (the demo runs Celery in-process too).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# --- Imports (consortia/imports) ---------------------------------------------------------------
+# Limits a file must keep within; each refusal names the limit.
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_BYTES", default=2 * 1024**3)  # 2 GiB
+IMPORT_MAX_XLSX_INFLATED_BYTES = env.int("IMPORT_MAX_XLSX_INFLATED_BYTES", default=200 * 1024**2)
+IMPORT_MAX_XLSX_ROWS = env.int("IMPORT_MAX_XLSX_ROWS", default=200_000)
+IMPORT_MAX_HEADER_BYTES = 64 * 1024
+IMPORT_BATCH_ROWS = env.int("IMPORT_BATCH_ROWS", default=250_000)
+# Kept files are deleted after six years (NHS Records Management Code of Practice 2021:
+# financial records); failed files and files with patient identifiers are never kept.
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=6 * 366)
 # Reconciliation runs on this working day after month end (bank holidays excluded).
 RECONCILE_WORKING_DAY = env.int("RECONCILE_WORKING_DAY", default=3)
 

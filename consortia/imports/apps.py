@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ImportsConfig(AppConfig):
+    name = "consortia.imports"
+    label = "imports"
+    verbose_name = "Imports"
+    default_auto_field = "django.db.models.BigAutoField"

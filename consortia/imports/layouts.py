@@ -1,0 +1,363 @@
+"""How a kind of file is declared: its columns and their types, rules across columns, the values
+derived from a row, and the loader that stores the checked rows.
+
+Each column type parses trimmed text into a value with a vectorised polars expression (null when
+the text breaks the type's rule) and says what is wrong in words a finance officer can act on.
+Column names in a file are matched case-insensitively, in any order, with the published names
+given as aliases; extra columns are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from .models import Upload
+
+SHOWN_CHARS = 40  # a value quoted in a message is cut to this length
+
+
+def shown(text: pl.Expr) -> pl.Expr:
+    """The text quoted in a message, cut short: a 50 MB cell must not become a 50 MB message."""
+    return (
+        pl.when(text.str.len_chars() > SHOWN_CHARS)
+        .then(text.str.slice(0, SHOWN_CHARS) + "…")
+        .otherwise(text)
+    )
+
+
+def quoted(text: pl.Expr, rest: str) -> pl.Expr:
+    """ "'<value>' <rest>" as an expression."""
+    return pl.format("'{}' " + rest.replace("{", "{{").replace("}", "}}"), shown(text))
+
+
+@dataclass
+class CheckContext:
+    """What the checks of one upload need: its period and the lookups of codes to ids."""
+
+    upload: Upload | None
+    year: int | None = None
+    month: int | None = None
+    lookups: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ColumnType:
+    """A column's rule. `value` maps trimmed, non-blank text to a value or null (broken rule);
+    `problem` says what is wrong with a text whose value is null."""
+
+    dtype: Any = pl.String
+    hint: str = ""  # shown beside the column in the template's help
+
+    def value(self, text: pl.Expr, ctx: CheckContext) -> pl.Expr:
+        return text
+
+    def problem(self, text: pl.Expr, ctx: CheckContext) -> pl.Expr:
+        return quoted(text, "is not valid here.")
+
+
+@dataclass(frozen=True)
+class Text(ColumnType):
+    max_length: int = 200
+    upper: bool = False
+
+    def value(self, text, ctx):
+        value = text.str.to_uppercase() if self.upper else text
+        return pl.when(text.str.len_chars() <= self.max_length).then(value)
+
+    def problem(self, text, ctx):
+        return quoted(text, f"is longer than {self.max_length} characters.")
+
+
+@dataclass(frozen=True)
+class Code(ColumnType):
+    """A code looked up (case-insensitively) in one of the upload's lookups, giving an id."""
+
+    lookup: str = ""
+    what: str = "code"
+    dtype: Any = pl.Int64
+
+    def value(self, text, ctx):
+        mapping = ctx.lookups.get(self.lookup) or {}
+        return text.str.to_uppercase().replace_strict(
+            dict(mapping), default=None, return_dtype=self.dtype
+        )
+
+    def problem(self, text, ctx):
+        return pl.format("Unknown {} '{}'.", pl.lit(self.what), shown(text))
+
+
+@dataclass(frozen=True)
+class Count(ColumnType):
+    """A whole number, 0 or more; thousands separators allowed."""
+
+    dtype: Any = pl.Int64
+    hint: str = "whole number, 0 or more"
+
+    def value(self, text, ctx):
+        clean = text.str.replace_all(",", "", literal=True)
+        return pl.when(clean.str.contains(r"^[0-9]{1,15}$")).then(clean.cast(pl.Int64))
+
+    def problem(self, text, ctx):
+        return quoted(text, "is not a whole number, 0 or more.")
+
+
+@dataclass(frozen=True)
+class Money(ColumnType):
+    """Pounds, 0 or more, at most two decimal places ("£" and thousands separators allowed),
+    as integer pence."""
+
+    dtype: Any = pl.Int64
+    hint: str = "pounds, e.g. 1520.00"
+    message: str = "is not an amount in pounds (0 or more, at most two decimal places)."
+
+    def value(self, text, ctx):
+        clean = text.str.replace_all(",", "", literal=True).str.replace_all("£", "", literal=True)
+        pounds = clean.str.extract(r"^([0-9]{1,13})(?:\.([0-9]{1,2}))?$", 1)
+        pence = clean.str.extract(r"^[0-9]{1,13}\.([0-9]{1,2})$", 1).fill_null("0")
+        return pl.when(pounds.is_not_null()).then(
+            pounds.cast(pl.Int64) * 100 + pence.str.pad_end(2, "0").cast(pl.Int64)
+        )
+
+    def problem(self, text, ctx):
+        return quoted(text, self.message)
+
+
+def year_label(year: int) -> str:
+    return f"{year}-{(year + 1) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Month(ColumnType):
+    """A month of the upload's financial year, as "2010-04" (calendar) or "M1".."M12"
+    (financial: M1 is April), giving 1..12."""
+
+    dtype: Any = pl.Int16
+    hint: str = "2010-04 or M1..M12"
+
+    def value(self, text, ctx):
+        year = int(ctx.year)
+        upper = text.str.to_uppercase()
+        financial = upper.str.extract(r"^M([1-9]|1[0-2])$", 1).cast(pl.Int16)
+        calendar_year = upper.str.extract(r"^([0-9]{4})-[0-9]{2}", 1).cast(pl.Int32)
+        calendar_month = upper.str.extract(r"^[0-9]{4}-([0-9]{2})", 1).cast(pl.Int32)
+        index = calendar_year * 12 + calendar_month
+        calendar = pl.when(
+            calendar_month.is_between(1, 12) & index.is_between(year * 12 + 4, (year + 1) * 12 + 3)
+        ).then(((calendar_month + 8) % 12 + 1).cast(pl.Int16))
+        return pl.coalesce(financial, calendar)
+
+    def problem(self, text, ctx):
+        return quoted(
+            text, f"is not a month of {year_label(int(ctx.year))} (use 2010-04 or M1..M12)."
+        )
+
+
+@dataclass(frozen=True)
+class Choice(ColumnType):
+    """One of a fixed set of words (case-insensitive), each mapped to the stored value."""
+
+    choices: Mapping[str, str] = field(default_factory=dict)
+    message: str = ""
+
+    def value(self, text, ctx):
+        mapping = {key.lower(): value for key, value in self.choices.items()}
+        return text.str.to_lowercase().replace_strict(mapping, default=None, return_dtype=pl.String)
+
+    def problem(self, text, ctx):
+        words = ", ".join(dict.fromkeys(self.choices.values()))
+        return quoted(text, self.message or f"is not one of: {words}.")
+
+
+YES = ("Y", "YES", "TRUE", "1")
+NO = ("N", "NO", "FALSE", "0")
+
+
+@dataclass(frozen=True)
+class YesNo(ColumnType):
+    dtype: Any = pl.Boolean
+    hint: str = "Y or N"
+
+    def value(self, text, ctx):
+        upper = text.str.to_uppercase()
+        return pl.when(upper.is_in(YES)).then(True).when(upper.is_in(NO)).then(False)
+
+    def problem(self, text, ctx):
+        return quoted(text, "should be Y or N.")
+
+
+@dataclass(frozen=True)
+class Date(ColumnType):
+    dtype: Any = pl.Date
+    hint: str = "YYYY-MM-DD"
+
+    def value(self, text, ctx):
+        return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+    def problem(self, text, ctx):
+        return quoted(text, "is not a date (YYYY-MM-DD).")
+
+
+@dataclass(frozen=True)
+class DateTime(ColumnType):
+    """A local date and time, "YYYY-MM-DD HH:MM" (seconds, if given, are ignored)."""
+
+    dtype: Any = pl.Datetime("us")
+    hint: str = "YYYY-MM-DD HH:MM"
+
+    def value(self, text, ctx):
+        return text.str.slice(0, 16).str.to_datetime("%Y-%m-%d %H:%M", strict=False)
+
+    def problem(self, text, ctx):
+        return quoted(text, "is not a date and time (YYYY-MM-DD HH:MM).")
+
+
+@dataclass(frozen=True)
+class Parsed(ColumnType):
+    """A value parsed by a Python function, for rules no expression states (an NHS number's
+    check digit and its keyed hash). `parse` raises ValueError with the message, which must not
+    repeat the value when it identifies a person."""
+
+    parse: Callable[[str], Any] = str
+    dtype: Any = pl.String
+
+    def _struct(self, text):
+        def parse(value):
+            try:
+                return {"value": self.parse(value), "problem": None}
+            except ValueError as exc:
+                return {"value": None, "problem": str(exc)}
+
+        return text.map_elements(
+            parse,
+            return_dtype=pl.Struct({"value": self.dtype, "problem": pl.String}),
+            skip_nulls=True,
+        )
+
+    def value(self, text, ctx):
+        return self._struct(text).struct.field("value")
+
+    def problem(self, text, ctx):
+        return self._struct(text).struct.field("problem")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    required: bool = True  # the column must be in the file and each of its cells filled
+    help: str = ""
+    example: str = ""
+    aliases: tuple[str, ...] = ()  # other header names accepted (published layouts)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule across columns, checked on the parsed and derived values: `fails` is true on the
+    rows that break it (null counts as not failing), `message` says why."""
+
+    column: str
+    fails: pl.Expr
+    message: pl.Expr
+
+
+@dataclass
+class LoadResult:
+    loaded: int = 0
+    held: int = 0
+    updated: int = 0
+
+
+Loader = Callable[["Upload", Iterator[pl.DataFrame], CheckContext], LoadResult]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A kind of file. `kind` is stored on the upload; the rest is code, versioned with it."""
+
+    kind: str
+    label: str
+    columns: tuple[Column, ...]
+    output: tuple[str, ...]  # the values handed to the loader, beside row_number
+    loader: Loader
+    context: Callable[[Upload], CheckContext]
+    derive: Callable[[CheckContext], Iterable[pl.Expr]] = lambda ctx: ()
+    rules: Callable[[CheckContext], Iterable[Rule]] = lambda ctx: ()
+    unique_by: tuple[str, ...] = ()  # a row repeating these values is a duplicate
+    money_column: str | None = None  # summed into the upload's control total
+    period: str | None = None  # "month": uploads name a year and a month; "year"; None
+    source: str | None = None  # what `Upload.source` names ("provider"), if it is required
+    patient_identifiers: bool = False  # the file holds NHS numbers: it is not kept
+    permission: str = "change_money"  # the consortia.permissions action needed to upload
+    description: str = ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+_LAYOUTS: dict[str, Layout] = {}
+
+
+def layout_register(layout: Layout) -> Layout:
+    """Declare a kind of file (apps call this when they load)."""
+    _LAYOUTS[layout.kind] = layout
+    return layout
+
+
+def layout_for(kind: str) -> Layout:
+    try:
+        return _LAYOUTS[kind]
+    except KeyError:
+        raise LookupError(f"No import layout '{kind}'.") from None
+
+
+def layouts() -> dict[str, Layout]:
+    return dict(_LAYOUTS)
+
+
+def template_rows(layout: Layout) -> tuple[list[str], list[str], list[str]]:
+    """The header, one example row and the help line of a layout's template."""
+    header = [c.name for c in layout.columns]
+    example = [c.example for c in layout.columns]
+    help_row = [
+        ("required: " if c.required else "optional: ") + (c.help or c.type.hint)
+        for c in layout.columns
+    ]
+    return header, example, help_row
+
+
+def template_csv(layout: Layout) -> bytes:
+    import csv
+    import io
+
+    header, example, _ = template_rows(layout)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerow(example)
+    return out.getvalue().encode()
+
+
+def template_xlsx(layout: Layout) -> bytes:
+    """The template as a workbook: the columns, an example row, and a sheet explaining each."""
+    import io
+
+    from openpyxl import Workbook
+
+    header, example, help_row = template_rows(layout)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "data"
+    sheet.append(header)
+    sheet.append(example)
+    notes = workbook.create_sheet("columns")
+    notes.append(["column", "what it holds", "also accepted as"])
+    for column, text in zip(layout.columns, help_row, strict=True):
+        notes.append([column.name, text, ", ".join(column.aliases)])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,240 @@
+"""Reading an uploaded file as batches of text columns, within the size limits.
+
+A CSV is streamed by polars in batches (memory stays flat whatever the file's length); an XLSX
+is streamed by openpyxl in read-only mode after its zip directory is checked, so a zip bomb is
+refused before anything is inflated. Every cell arrives as text; the layout's types parse it.
+Row numbers are those a spreadsheet shows: the header is row 1, the first data row is row 2.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+from django.conf import settings
+
+from .layouts import Layout
+
+FIRST_DATA_ROW = 2
+NOT_UTF8 = (
+    "The file is not UTF-8 text{where}. In Excel choose 'Save As' > 'CSV UTF-8 (Comma "
+    "delimited)', then upload it again."
+)
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read: the error names the row (if any) and what to do."""
+
+    def __init__(self, message: str, *, row: int = 1, column: str = ""):
+        super().__init__(message)
+        self.error = {"row": row, "column": column, "message": message}
+
+
+def normalise_header(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").strip().lower())
+
+
+@dataclass
+class Header:
+    """Which of the file's columns holds each of the layout's (by position)."""
+
+    positions: dict[str, int]
+    missing: list[str]
+
+
+def header_match(layout: Layout, names: list[str]) -> Header:
+    found = [normalise_header(str(n or "")) for n in names]
+    positions: dict[str, int] = {}
+    for column in layout.columns:
+        accepted = {normalise_header(column.name), *(normalise_header(a) for a in column.aliases)}
+        for index, name in enumerate(found):
+            if name in accepted:
+                positions[column.name] = index
+                break
+    missing = [c.name for c in layout.columns if c.required and c.name not in positions]
+    return Header(positions, missing)
+
+
+def is_xlsx(name: str) -> bool:
+    return name.lower().endswith(".xlsx")
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def _sniff_encoding(path: str) -> None:
+    with open(path, "rb") as raw:
+        start = raw.read(4096)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(start) > 3 and start.count(b"\x00") > len(start) // 4
+    ):
+        raise FileProblem(
+            "The file is UTF-16 text (Excel's 'Unicode Text'). In Excel choose 'Save As' > "
+            "'CSV UTF-8 (Comma delimited)', then upload it again."
+        )
+
+
+def _first_non_utf8_row(path: str) -> int | None:
+    """The row (1 = header) holding the first byte that is not UTF-8, reading in chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    row = 1
+    with open(path, "rb") as raw:
+        for chunk in iter(lambda: raw.read(1024 * 1024), b""):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return row + chunk[: exc.start].count(b"\n")
+            row += chunk.count(b"\n")
+    return None
+
+
+def _csv_header(path: str) -> list[str]:
+    with open(path, "rb") as raw:
+        first = raw.readline(settings.IMPORT_MAX_HEADER_BYTES + 1)
+    if len(first) > settings.IMPORT_MAX_HEADER_BYTES:
+        raise FileProblem(
+            f"The first row is longer than {settings.IMPORT_MAX_HEADER_BYTES:,} characters: "
+            "it should be the header (the column names of the template)."
+        )
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileProblem(NOT_UTF8.format(where=" (row 1)")) from exc
+    return next(csv.reader([text]), [])
+
+
+def _csv_batches(path: str, header: list[str], wanted: dict[str, int], rows: int):
+    names = [f"c{i}" for i in range(len(header))]
+    frame = pl.scan_csv(
+        path,
+        has_header=True,
+        new_columns=names,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        encoding="utf8",
+        quote_char='"',
+    ).select(
+        pl.int_range(FIRST_DATA_ROW, pl.len() + FIRST_DATA_ROW, dtype=pl.Int64).alias("row_number"),
+        *(pl.col(names[index]).alias(column) for column, index in wanted.items()),
+    )
+    try:
+        yield from frame.collect_batches(chunk_size=rows)
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+            row = _first_non_utf8_row(path)
+            raise FileProblem(
+                NOT_UTF8.format(where=f" (row {row})" if row else ""), row=row or 1
+            ) from exc
+        raise FileProblem(f"The CSV could not be read: {str(exc)[:200]}") from exc
+
+
+# --- XLSX -------------------------------------------------------------------------------------
+
+
+def _xlsx_guard(path: str) -> None:
+    """Refuse a workbook whose contents inflate beyond the limit (a zip bomb), before reading."""
+    limit = settings.IMPORT_MAX_XLSX_INFLATED_BYTES
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise FileProblem("This is not a readable XLSX workbook.") from exc
+    if inflated > limit:
+        raise FileProblem(
+            f"The workbook unpacks to {inflated / 1e6:,.0f} MB, over the limit of "
+            f"{limit / 1e6:,.0f} MB for XLSX files. Send large files as CSV."
+        )
+
+
+def _cell(value) -> str:
+    """An XLSX cell as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value).removesuffix(".0") if value.is_integer() else repr(value)
+    if hasattr(value, "hour") and (value.hour or value.minute):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _xlsx_rows(path: str) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    _xlsx_guard(path)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise FileProblem("This is not a readable XLSX workbook.") from exc
+    try:
+        for values in workbook.worksheets[0].iter_rows(values_only=True):
+            yield [_cell(v) for v in values]
+    finally:
+        workbook.close()
+
+
+def _xlsx_batches(rows_iter: Iterator[list[str]], wanted: dict[str, int], rows: int):
+    limit = settings.IMPORT_MAX_XLSX_ROWS
+    number = FIRST_DATA_ROW - 1
+    batch: dict[str, list] = {"row_number": [], **{c: [] for c in wanted}}
+    for values in rows_iter:
+        number += 1
+        if number - 1 > limit:
+            raise FileProblem(
+                f"The workbook has more than {limit:,} rows, the limit for XLSX files. "
+                "Send large files as CSV.",
+                row=number,
+            )
+        batch["row_number"].append(number)
+        for column, index in wanted.items():
+            batch[column].append(values[index] if index < len(values) else "")
+        if len(batch["row_number"]) >= rows:
+            yield pl.DataFrame(
+                batch, schema={"row_number": pl.Int64, **dict.fromkeys(wanted, pl.String)}
+            )
+            batch = {"row_number": [], **{c: [] for c in wanted}}
+    if batch["row_number"]:
+        yield pl.DataFrame(
+            batch, schema={"row_number": pl.Int64, **dict.fromkeys(wanted, pl.String)}
+        )
+
+
+# --- Either -----------------------------------------------------------------------------------
+
+
+def file_batches(
+    path: str, name: str, layout: Layout, *, rows: int | None = None
+) -> tuple[Header, Iterator[pl.DataFrame]]:
+    """The file's header matched to the layout, and its data rows in batches of text columns
+    (`row_number` first, then one column per layout column found in the file)."""
+    rows = rows or settings.IMPORT_BATCH_ROWS
+    if is_xlsx(name):
+        sheet = _xlsx_rows(path)
+        header = header_match(layout, next(sheet, []))
+        return header, _xlsx_batches(sheet, header.positions, rows)
+    _sniff_encoding(path)
+    names = _csv_header(path)
+    header = header_match(layout, names)
+    if header.missing:
+        return header, iter(())
+    return header, _csv_batches(path, names, header.positions, rows)
+
+
+def estimate_rows(path: str, name: str) -> int | None:
+    """About how many data rows a CSV has, from its size and its first lines (for progress)."""
+    if is_xlsx(name):
+        return None
+    with open(path, "rb") as raw:
+        sample = raw.read(256 * 1024)
+        size = raw.seek(0, io.SEEK_END)
+    lines = sample.count(b"\n")
+    if not lines:
+        return None
+    return max(round(size / (len(sample) / lines)) - 1, 0)

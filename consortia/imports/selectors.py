@@ -1,0 +1,41 @@
+"""Reads of the import pipeline: which uploads a user may see, and how far one has got."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import Http404
+
+from consortia.permissions import Action, can, filter_by_scope
+
+from .models import Upload, UploadStatus
+from .services import progress_key
+
+
+def uploads_visible_to(user, *, kinds: list[str] | None = None) -> QuerySet[Upload]:
+    """Uploads of the commissioners where the user may see money (the same for every kind)."""
+    uploads = Upload.objects.select_related("commissioner", "uploaded_by")
+    if kinds is not None:
+        uploads = uploads.filter(kind__in=kinds)
+    return filter_by_scope(uploads, user, Action.VIEW_MONEY, prefix="commissioner__")
+
+
+def upload_get_visible(user, pk, *, kinds: list[str] | None = None) -> Upload:
+    """The upload, or 404 alike for one that does not exist and one the user may not see."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    upload = uploads_visible_to(user, kinds=kinds).filter(pk=pk).first()
+    if upload is None or not can(user, Action.VIEW_MONEY, upload.commissioner):
+        raise Http404
+    return upload
+
+
+def upload_progress(upload: Upload) -> tuple[int, int | None]:
+    """(rows checked so far, rows expected) for an upload being processed."""
+    if upload.status == UploadStatus.RUNNING:
+        return cache.get(progress_key(upload.pk), 0), upload.rows_total
+    if upload.status == UploadStatus.QUEUED:
+        return 0, upload.rows_total
+    return upload.rows_total or 0, upload.rows_total

@@ -1,0 +1,463 @@
+"""Every write of the import pipeline: receive a file, process it, keep or delete it.
+
+The rules, the same for every kind of file:
+- **Duplicates of files.** The same file (SHA-256 of its bytes) is accepted once per commissioner
+  and kind, unless the earlier attempt failed.
+- **Revisions.** Where a layout has a period, a second file for the same period (and sender)
+  must say which upload it revises; when it completes, the earlier one is marked superseded. Its
+  rows stay in history; readers count only complete uploads.
+- **All or nothing.** Every row is checked; with any error (or any row repeating an earlier one)
+  nothing is loaded, and the report names the row and column of each problem (the first 1000 are
+  kept, and the count of all).
+- **Retention.** A failed file is deleted once its report is written; a file holding patient
+  identifiers is deleted once checked (only keyed hashes reach the database); other files are
+  kept for `IMPORT_FILE_RETENTION_DAYS` (six years: NHS Records Management Code of Practice,
+  financial records), then deleted by a scheduled task. The upload record itself is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from consortia.errors import ApplicationError
+from consortia.models import Organisation, User
+from consortia.permissions import Action, require
+from consortia.services import audit_record
+
+from .checking import check_batch
+from .duplicates import DuplicateFinder
+from .layouts import Layout, LoadResult, layout_for, year_label
+from .models import FileKept, Upload, UploadStatus
+from .reading import FileProblem, estimate_rows, file_batches
+
+logger = logging.getLogger(__name__)
+MAX_STORED_ERRORS = 1000
+CURRENT = (UploadStatus.QUEUED, UploadStatus.RUNNING, UploadStatus.COMPLETE)
+
+
+def _hash_file(handle) -> str:
+    digest = hashlib.sha256()
+    handle.seek(0)
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def progress_key(upload_id: int) -> str:
+    return f"imports:progress:{upload_id}"
+
+
+def _period_check(layout: Layout, year: int | None, month: int | None) -> None:
+    if layout.period in ("month", "year") and year is None:
+        raise ApplicationError("Choose the financial year of the file.", extra={"field": "year"})
+    if layout.period == "month" and (month is None or not 1 <= month <= 12):
+        raise ApplicationError(
+            "Choose a month from M1 (April) to M12 (March).", extra={"field": "month"}
+        )
+
+
+@transaction.atomic
+def upload_create(
+    *,
+    actor: User | None,
+    commissioner: Organisation,
+    kind: str,
+    file: UploadedFile,
+    year: int | None = None,
+    month: int | None = None,
+    source: str = "",
+    revision_of: Upload | None = None,
+    actor_label: str = "",
+) -> Upload:
+    """Accept a file for import; it is checked and loaded in the background.
+
+    Refused at once: a file that is not CSV or XLSX, empty, or over the size limit; the same
+    file a second time; a second file for a period without saying which it revises.
+    """
+    layout = layout_for(kind)
+    if actor is not None:
+        require(actor, Action(layout.permission), commissioner)
+    if layout.period is None:
+        year = month = None
+    elif layout.period == "year":
+        month = None
+    _period_check(layout, year, month)
+    if layout.source and not source:
+        raise ApplicationError(
+            f"Choose the {layout.source} this file comes from.", extra={"field": "source"}
+        )
+    name = os.path.basename(file.name or "upload")
+    if not name.lower().endswith((".csv", ".xlsx")):
+        raise ApplicationError("Upload a CSV or XLSX file.", extra={"field": "file"})
+    size = file.size or 0
+    if size == 0:
+        raise ApplicationError("The file is empty.", extra={"field": "file"})
+    limit = settings.IMPORT_MAX_FILE_BYTES
+    if size > limit:
+        raise ApplicationError(
+            f"The file is {size / 1e6:,.0f} MB, over the limit of {limit / 1e6:,.0f} MB.",
+            extra={"field": "file"},
+        )
+    content_hash = _hash_file(file)
+    same = (
+        Upload.objects.filter(commissioner=commissioner, kind=kind, content_hash=content_hash)
+        .exclude(status=UploadStatus.FAILED)
+        .first()
+    )
+    if same:
+        raise ApplicationError(
+            f"This file was already imported as #{same.pk} ({same.original_name}, "
+            f"{timezone.localtime(same.uploaded_at):%d %b %Y}). Nothing was imported again.",
+            extra={"field": "file", "duplicate_of": same.pk},
+        )
+    if layout.period is not None:
+        earlier = (
+            Upload.objects.select_for_update()
+            .filter(
+                commissioner=commissioner,
+                kind=kind,
+                year=year,
+                month=month,
+                source=source,
+                status__in=CURRENT,
+            )
+            .first()
+        )
+        if earlier and (revision_of is None or revision_of.pk != earlier.pk):
+            period = year_label(year) + (f" M{month}" if month else "")
+            raise ApplicationError(
+                f"{earlier} already covers {period}"
+                + (f" for {source}" if source else "")
+                + ". If this file is a revision, say so and it will replace that one (both are "
+                "kept in the history).",
+                extra={"field": "revision_of", "earlier": earlier.pk},
+            )
+        if revision_of is not None and earlier is None:
+            raise ApplicationError(
+                "The file it revises is not a current import for this period.",
+                extra={"field": "revision_of"},
+            )
+        if earlier is not None and earlier.status != UploadStatus.COMPLETE:
+            raise ApplicationError(
+                f"{earlier} is still being checked: wait for it to finish, then revise it.",
+                extra={"field": "revision_of", "earlier": earlier.pk},
+            )
+    upload = Upload(
+        commissioner=commissioner,
+        kind=kind,
+        year=year,
+        month=month,
+        source=source,
+        original_name=name,
+        size_bytes=size,
+        content_hash=content_hash,
+        revision_of=revision_of,
+        uploaded_by=actor,
+    )
+    upload.file.save(name, file, save=False)
+    upload.save()
+    audit_record(
+        actor=actor,
+        actor_label=actor_label,
+        event="import.uploaded",
+        subject=upload,
+        organisation=commissioner,
+        after={
+            "kind": kind,
+            "year": year,
+            "month": month,
+            "source": source,
+            "file": name,
+            "bytes": size,
+            "sha256": content_hash,
+            "revision_of": revision_of.pk if revision_of else None,
+        },
+    )
+    transaction.on_commit(lambda: upload_enqueue(upload_id=upload.pk))
+    return upload
+
+
+def upload_enqueue(*, upload_id: int) -> None:
+    """Queue the processing; if the queue cannot be reached, the upload fails at once and says
+    so (it is never left queued with nothing to finish it)."""
+    from .tasks import upload_process_task
+
+    try:
+        upload_process_task.delay(upload_id)
+    except Exception as exc:  # the broker is down: Redis unreachable, or refusing
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise
+        logger.exception("could not queue upload %s", upload_id)
+        upload = Upload.objects.get(pk=upload_id)
+        if upload.status == UploadStatus.QUEUED:
+            _fail(
+                upload,
+                ErrorLog(),
+                "The file could not be queued for checking (the job queue is unreachable): "
+                "nothing was imported. Upload it again in a few minutes.",
+            )
+        del exc
+
+
+@dataclass
+class ErrorLog:
+    count: int = 0
+    stored: list[dict] = field(default_factory=list)
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.count += 1
+        if len(self.stored) < MAX_STORED_ERRORS:
+            self.stored.append({"row": row, "column": column, "message": message})
+
+    def add_frame(self, errors) -> None:
+        if not errors.height:
+            return
+        room = MAX_STORED_ERRORS - len(self.stored)
+        if room > 0:
+            self.stored += [
+                {"row": r, "column": c, "message": m}
+                for r, c, m in errors.head(room).select("row", "column", "message").iter_rows()
+            ]
+        self.count += errors.height
+
+    def sorted(self) -> list[dict]:
+        return sorted(self.stored, key=lambda e: e["row"])[:MAX_STORED_ERRORS]
+
+
+def _retain(upload: Upload) -> None:
+    """Apply the retention rule to a processed file (see the module docstring)."""
+    if upload.status == UploadStatus.FAILED:
+        outcome = FileKept.DELETED
+    elif upload.layout.patient_identifiers:
+        outcome = FileKept.NOT_KEPT
+    else:
+        upload.file_kept = FileKept.KEPT
+        return
+    if upload.file:
+        upload.file.delete(save=False)
+    upload.file_kept = outcome
+    upload.file_deleted_at = timezone.now()
+
+
+def _fail(upload: Upload, errors: ErrorLog, message: str) -> Upload:
+    upload.status = UploadStatus.FAILED
+    upload.finished_at = timezone.now()
+    upload.message = message[:500]
+    upload.errors = errors.sorted()
+    upload.error_count = errors.count
+    upload.rows_loaded = upload.rows_held = upload.rows_updated = 0
+    _retain(upload)
+    upload.save()
+    cache.delete(progress_key(upload.pk))
+    audit_record(
+        actor=upload.uploaded_by,
+        event="import.failed",
+        subject=upload,
+        organisation=upload.commissioner,
+        after={"kind": upload.kind, "errors": upload.error_count, "message": upload.message},
+    )
+    return upload
+
+
+def _complete(upload: Upload, result: LoadResult, rows: int, total: int | None) -> None:
+    upload.status = UploadStatus.COMPLETE
+    upload.finished_at = timezone.now()
+    upload.rows_total = rows
+    upload.rows_loaded, upload.rows_held, upload.rows_updated = (
+        result.loaded,
+        result.held,
+        result.updated,
+    )
+    upload.total_pence = total
+    parts = [f"{result.loaded:,} rows imported"]
+    if result.updated:
+        parts.append(f"{result.updated:,} earlier rows updated")
+    if result.held:
+        parts.append(f"{result.held:,} held for closed months until they are reopened")
+    upload.message = "; ".join(parts) + "."
+    _retain(upload)
+    upload.save()
+    cache.delete(progress_key(upload.pk))
+    if upload.revision_of_id:
+        Upload.objects.filter(pk=upload.revision_of_id).update(status=UploadStatus.SUPERSEDED)
+    audit_record(
+        actor=upload.uploaded_by,
+        event="import.completed",
+        subject=upload,
+        organisation=upload.commissioner,
+        after={
+            "kind": upload.kind,
+            "rows": result.loaded,
+            "held": result.held,
+            "updated": result.updated,
+            "total": None if total is None else f"£{total / 100:,.2f}",
+            "revision_of": upload.revision_of_id,
+        },
+    )
+
+
+def _claim(upload_id: int) -> tuple[Upload, bool]:
+    """Take the upload for this worker. A claim older than the task time limit belongs to a
+    worker that was killed (its load rolled back with its connection): it may be retaken."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = (
+        Upload.objects.filter(pk=upload_id)
+        .filter(
+            Q(status=UploadStatus.QUEUED) | Q(status=UploadStatus.RUNNING, claimed_at__lt=stale)
+        )
+        .update(status=UploadStatus.RUNNING, claimed_at=now)
+    )
+    upload = Upload.objects.select_related("commissioner").get(pk=upload_id)
+    return upload, bool(claimed)
+
+
+def _still_ours(upload: Upload) -> bool:
+    current = Upload.objects.select_for_update().get(pk=upload.pk)
+    return current.claimed_at == upload.claimed_at and current.status == UploadStatus.RUNNING
+
+
+def upload_process(*, upload_id: int) -> Upload:
+    """Check every row of an uploaded file, then load it all or nothing. Safe to re-run."""
+    upload, claimed = _claim(upload_id)
+    if not claimed:
+        return upload  # finished already, or another worker has it
+    layout = upload.layout
+    errors = ErrorLog()
+    started = time.perf_counter()
+    if not upload.file:
+        return _fail(upload, errors, "The file is no longer held: upload it again.")
+    path = upload.file.path
+    try:
+        header, batches = file_batches(path, upload.original_name, layout)
+    except FileProblem as problem:
+        errors.add(**problem.error)
+        return _fail(upload, errors, problem.error["message"])
+    if header.missing:
+        for column in header.missing:
+            errors.add(1, column, f"The column '{column}' is missing (see the template).")
+        return _fail(upload, errors, f"{len(header.missing)} required column(s) missing.")
+    Upload.objects.filter(pk=upload.pk).update(rows_total=estimate_rows(path, upload.original_name))
+    ctx = layout.context(upload)
+    state = {"rows": 0, "total": 0}
+
+    def checked_batches(duplicates: DuplicateFinder):
+        for batch in batches:
+            checked = check_batch(layout, batch, ctx)
+            state["rows"] += checked.row_count
+            state["total"] += checked.money_total
+            errors.add_frame(checked.errors)
+            if checked.hashes is not None:
+                duplicates.add(checked.rows["row_number"], checked.hashes)
+            cache.set(progress_key(upload.pk), state["rows"], timeout=24 * 3600)
+            if not errors.count:
+                yield checked.rows
+
+    try:
+        with DuplicateFinder() as duplicates, transaction.atomic():
+            if not _still_ours(upload):
+                return Upload.objects.get(pk=upload.pk)
+            good = checked_batches(duplicates)
+            result = layout.loader(upload, good, ctx)
+            for _ in good:  # a loader that stopped early: the rest is still checked
+                pass
+            repeats, pairs = duplicates.duplicates()
+            for row, first in pairs:
+                errors.add(row, "", f"Duplicate of row {first}: the same row twice.")
+            errors.count += repeats - len(pairs)
+            if not state["rows"] and not errors.count:
+                errors.add(2, "", "The file has a header but no rows of data.")
+            if errors.count:
+                transaction.set_rollback(True)
+            else:
+                _complete(
+                    upload, result, state["rows"], state["total"] if layout.money_column else None
+                )
+    except FileProblem as problem:
+        errors.add(**problem.error)
+        return _fail(upload, errors, problem.error["message"])
+    except SoftTimeLimitExceeded:
+        minutes = settings.CELERY_TASK_SOFT_TIME_LIMIT // 60
+        errors.add(1, "", f"Checking the file took longer than {minutes} minutes, the limit.")
+        return _fail(
+            upload,
+            errors,
+            f"Stopped after {minutes} minutes (the limit): nothing was imported. Split the file "
+            "by month or provider and upload the parts.",
+        )
+    logger.info(
+        "upload %s (%s): %s rows in %.2fs, %s errors",
+        upload.pk,
+        upload.kind,
+        state["rows"],
+        time.perf_counter() - started,
+        errors.count,
+    )
+    if errors.count:
+        upload.rows_total = state["rows"]
+        only_duplicates = all(e["message"].startswith("Duplicate of row") for e in errors.stored)
+        if not state["rows"]:
+            message = "The file has a header but no rows of data: nothing was imported."
+        elif only_duplicates:
+            message = f"{errors.count:,} duplicate row(s): nothing was imported."
+        else:
+            message = (
+                f"{errors.count:,} problem(s) found: nothing was imported. Correct the rows "
+                "listed and upload the file again."
+            )
+        return _fail(upload, errors, message)
+    return upload
+
+
+def uploads_reap(*, now: dt.datetime | None = None) -> list[int]:
+    """Fail uploads whose worker died or never started (queued or running past the task time
+    limit): their load rolled back with the worker's connection, so nothing was imported."""
+    now = now or timezone.now()
+    limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    stale = Upload.objects.filter(
+        Q(status=UploadStatus.RUNNING, claimed_at__lt=now - limit)
+        | Q(status=UploadStatus.QUEUED, uploaded_at__lt=now - limit)
+    )
+    reaped = []
+    for upload in stale:
+        with transaction.atomic():
+            locked = Upload.objects.select_for_update().get(pk=upload.pk)
+            if locked.status not in (UploadStatus.QUEUED, UploadStatus.RUNNING):
+                continue
+            _fail(
+                locked,
+                ErrorLog(),
+                "The check stopped before it finished (the worker stopped or the queue lost "
+                "it): nothing was imported. Upload the file again.",
+            )
+            reaped.append(locked.pk)
+    return reaped
+
+
+def upload_files_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete kept files past the retention period; the upload records stay."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
+    expired = 0
+    for upload in Upload.objects.filter(file_kept=FileKept.KEPT, uploaded_at__lt=cutoff):
+        if upload.file:
+            upload.file.delete(save=False)
+        Upload.objects.filter(pk=upload.pk).update(
+            file="", file_kept=FileKept.DELETED, file_deleted_at=now
+        )
+        expired += 1
+    return expired
