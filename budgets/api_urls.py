@@ -1,14 +1,11 @@
-"""Budget API routes, included from consortia/api_urls.py under /api/."""
+"""Budget API routes, included from consortia/api_urls.py under /api/. (The activity endpoints,
+budgets/activity/apis.py, are registered on the API root's router in consortia/api_urls.py so
+that the browsable root lists them.)"""
 
-from rest_framework.routers import SimpleRouter
+from django.urls import include, path
 
-from . import apis
-
-router = SimpleRouter()
-router.register("budget-lines", apis.BudgetLineViewSet, basename="api-budget-line")
-router.register("accounts", apis.AccountViewSet, basename="api-account")
-router.register("model-runs", apis.ModelRunViewSet, basename="api-model-run")
-router.register("virements", apis.VirementViewSet, basename="api-virement")
-router.register("transactions", apis.TransactionViewSet, basename="api-transaction")
-
-urlpatterns = router.urls
+urlpatterns = [
+    path("", include("budgets.ledger.api_urls")),
+    path("", include("budgets.allocation.api_urls")),
+    path("", include("budgets.delegation.api_urls")),
+]

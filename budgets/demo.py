@@ -9,31 +9,25 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from consortia.errors import ApplicationError
-from consortia.models import Organisation, User
-from consortia.money import split_exactly
-
-from .models import (
-    BudgetLine,
-    LineCategory,
-    ModelRun,
-    ModelRunPractice,
-    RiskPool,
-    RunStatus,
-    Virement,
-)
-from .services import (
+from budgets.allocation.models import ModelRun, ModelRunPractice, RunStatus
+from budgets.allocation.services import (
     allocation_parameters_create,
     baseline_record,
-    budget_line_create,
-    delegation_post,
     model_run_create,
-    phasing_profile_set,
+)
+from budgets.delegation.models import RiskPool, Virement
+from budgets.delegation.services import (
+    delegation_post,
     risk_pool_create,
     scheme_of_delegation_set,
     virement_approve,
     virement_request,
 )
+from budgets.ledger.models import BudgetLine, LineCategory
+from budgets.ledger.services import budget_line_create, phasing_profile_set
+from consortia.errors import ApplicationError
+from consortia.models import Organisation, User
+from consortia.money import split_exactly
 
 LOADER = "demo loader: budgets"
 YEAR = 2010
@@ -244,7 +238,7 @@ def _allerdale_delegation(run: ModelRun, lines: dict[str, BudgetLine]) -> None:
         for sub in subs:
             if row.practice.path.startswith(sub.path):
                 weights[sub.pk] += row.weighted_population
-    from .models import ModelRunLine
+    from budgets.allocation.models import ModelRunLine
 
     for row_line in ModelRunLine.objects.filter(
         row__run=run, row__locality=allerdale, line__category=LineCategory.DELEGATED
@@ -275,7 +269,7 @@ def _allerdale_delegation(run: ModelRun, lines: dict[str, BudgetLine]) -> None:
 def _virements(lines: dict[str, BudgetLine]) -> None:
     if Virement.objects.exists():
         return
-    from .services import account_get_or_create
+    from budgets.ledger.services import account_get_or_create
 
     carlisle = Organisation.objects.get(code="5NE-CAR")
     lead = User.objects.get(username="lead.carlisle")

@@ -2,7 +2,7 @@ from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from budgets import activity_apis
+from budgets.activity import apis as activity_apis
 
 from . import apis
 

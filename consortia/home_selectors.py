@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from budgets.activity_selectors import latest_run
-from budgets.dashboard_selectors import (
+from budgets.activity.selectors import latest_run
+from budgets.dashboards.selectors import (
     county_dashboard,
     held_activity,
     import_problems,

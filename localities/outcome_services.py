@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from budgets.services.imports import FileProblem, _rows
+from budgets.activity.services.imports import FileProblem, _rows
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, OrganisationKind, User
 from consortia.permissions import Action, require

@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from budgets.activity_selectors import providers_for
+from budgets.activity.selectors import providers_for
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, OrganisationKind
 

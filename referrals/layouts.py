@@ -6,7 +6,7 @@ YYYY-MM-DD HH:MM (local time). NHS numbers may have spaces or hyphens.
 
 from __future__ import annotations
 
-from budgets.activity_layouts import Column
+from budgets.activity.layouts import Column
 
 from .models import InformationKind, Priority, ReferralImportKind
 

@@ -22,9 +22,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from budgets.activity.services.imports import FileProblem, _hash_file, _rows
 from budgets.models import Provider, TariffPrice
 from budgets.periods import financial_year_of, month_number
-from budgets.services.imports import FileProblem, _hash_file, _rows
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, OrganisationKind, Role, RoleAssignment, User
 from consortia.permissions import Action, holds_role_over, require

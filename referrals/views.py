@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from budgets.activity_selectors import providers_for
+from budgets.activity.selectors import providers_for
 from budgets.periods import month_label, year_label
 from consortia.errors import ApplicationError
 from consortia.exports import Sheet, csv_response, xlsx_response

@@ -18,9 +18,10 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from budgets.allocation.services import model_run_approve, model_run_reject
+from budgets.delegation.selectors import needs_senate, scheme_in_force
+from budgets.delegation.services import virement_approve, virement_reject
 from budgets.models import ModelRun, RunStatus, Virement, VirementStatus
-from budgets.selectors import needs_senate, scheme_in_force
-from budgets.services import model_run_approve, model_run_reject, virement_approve, virement_reject
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, OrganisationKind, Role, User
 from consortia.money import format_money

@@ -12,7 +12,7 @@ import importlib
 import pytest
 from django.utils import timezone
 
-from budgets.demo_activity import cumbria_activity_load
+from budgets.activity.demo import cumbria_activity_load
 from consortia.models import User
 from localities.demo import cumbria_outcomes_load
 from senate import services as senate

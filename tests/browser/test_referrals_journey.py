@@ -8,7 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from budgets.demo_activity import cumbria_activity_load
+from budgets.activity.demo import cumbria_activity_load
 from referrals.demo import cumbria_referrals_load
 from tests.browser.conftest import log_in
 

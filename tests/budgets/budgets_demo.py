@@ -8,8 +8,8 @@ otherwise exercise), then the after-allocation steps run. Every step is idempote
 """
 
 from budgets import demo
+from budgets.allocation.services import model_run_approve
 from budgets.models import ModelRun, RunStatus
-from budgets.services import model_run_approve
 from consortia.models import User
 
 

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
+from budgets.allocation.services import model_run_create
 from budgets.models import Account, AccountPurpose, ModelRun, RunStatus, Virement
-from budgets.services import model_run_create
 from tests.budgets.budgets_demo import budgets_demo_load
 
 

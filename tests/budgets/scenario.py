@@ -14,9 +14,9 @@ import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from budgets.activity.services.imports import activity_import_create, activity_import_process
+from budgets.ledger.services import account_get_or_create, budget_line_create, ledger_post
 from budgets.models import AccountPurpose, ImportStatus, LineCategory, Provider, TariffPrice
-from budgets.services import account_get_or_create, budget_line_create, ledger_post
-from budgets.services.imports import activity_import_create, activity_import_process
 from consortia.models import OrganisationKind, Role, User
 from consortia.services import organisation_create, role_assign
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from budgets.allocation_model import Parameters, PracticeInput, pace_of_change, run_model
+from budgets.allocation.allocation_model import Parameters, PracticeInput, pace_of_change, run_model
 from consortia.errors import ApplicationError
 from consortia.money import format_money, split_exactly, to_pence
 

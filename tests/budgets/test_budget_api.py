@@ -5,8 +5,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from budgets.ledger.selectors import account_balance
 from budgets.models import Account, Virement, VirementStatus
-from budgets.selectors import account_balance
 
 pytestmark = pytest.mark.django_db
 

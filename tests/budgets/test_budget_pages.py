@@ -11,6 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from budgets.allocation.selectors import allocation_overview
+from budgets.delegation.services import delegation_post
+from budgets.ledger.selectors import account_balance
 from budgets.models import (
     AccountPurpose,
     BudgetLine,
@@ -19,8 +22,6 @@ from budgets.models import (
     Virement,
     VirementStatus,
 )
-from budgets.selectors import account_balance, allocation_overview
-from budgets.services import delegation_post
 from consortia.models import OrganisationKind, User
 from consortia.money import format_money
 from consortia.services import organisation_create

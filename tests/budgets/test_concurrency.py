@@ -7,14 +7,10 @@ import pytest
 from django.db import close_old_connections, connection
 from django.db.models import Sum
 
+from budgets.delegation.services import virement_approve, virement_request
+from budgets.ledger.selectors import account_balance
+from budgets.ledger.services import account_get_or_create, commitment_record
 from budgets.models import AccountPurpose, BudgetLine, Leg, Virement, VirementStatus
-from budgets.selectors import account_balance
-from budgets.services import (
-    account_get_or_create,
-    commitment_record,
-    virement_approve,
-    virement_request,
-)
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, User
 

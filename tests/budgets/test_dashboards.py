@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from budgets.dashboard_selectors import (
+from budgets.dashboards.selectors import (
     county_dashboard,
     cumulative_profile,
     node_dashboard,

@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 
+from budgets.delegation.services import delegation_post, risk_pool_settle
+from budgets.ledger.selectors import account_balance
+from budgets.ledger.services import commitment_record
 from budgets.models import Account, AccountPurpose, BudgetLine, Leg, RiskPool
-from budgets.selectors import account_balance
-from budgets.services import commitment_record, delegation_post, risk_pool_settle
 from consortia.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from budgets.demo_activity import MONTHS_CLOSED, MONTHS_LOADED, OUT_OF_LINE, cumbria_activity_load
+from budgets.activity.demo import MONTHS_CLOSED, MONTHS_LOADED, OUT_OF_LINE, cumbria_activity_load
 from budgets.models import ActivityImport, ImportStatus, MonthClose, Position, RunStatusReco
 
 pytestmark = pytest.mark.django_db

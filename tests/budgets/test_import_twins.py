@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from budgets.activity.services.imports import activity_import_create, activity_import_process
 from budgets.models import ActivityRow
-from budgets.services.imports import activity_import_create, activity_import_process
 from tests.budgets.scenario import HOSPITAL_HEADER, build
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

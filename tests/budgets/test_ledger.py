@@ -8,6 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Sum
 
+from budgets.allocation.services import model_run_approve, model_run_create, model_run_reject
+from budgets.ledger.selectors import account_balance
+from budgets.ledger.services import account_get_or_create, ledger_post, transaction_reverse
 from budgets.models import (
     Account,
     AccountPurpose,
@@ -18,15 +21,6 @@ from budgets.models import (
     ModelRun,
     RunStatus,
     Transaction,
-)
-from budgets.selectors import account_balance
-from budgets.services import (
-    account_get_or_create,
-    ledger_post,
-    model_run_approve,
-    model_run_create,
-    model_run_reject,
-    transaction_reverse,
 )
 from consortia.errors import ApplicationError
 

@@ -7,15 +7,9 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from budgets.delegation.services import delegation_post, virement_approve, virement_request
+from budgets.ledger.services import account_get_or_create, ledger_post, transaction_reverse
 from budgets.models import Account, AccountPurpose, BudgetLine, Leg, Transaction
-from budgets.services import (
-    account_get_or_create,
-    delegation_post,
-    ledger_post,
-    transaction_reverse,
-    virement_approve,
-    virement_request,
-)
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, User
 

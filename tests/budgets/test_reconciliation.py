@@ -19,8 +19,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from budgets.models import ActivityRow, ActualSummary, Position, RagStatus
-from budgets.services.reconciliation import (
+from budgets.activity.services.reconciliation import (
     _reconciliation_create,
     month_close,
     month_reopen,
@@ -28,6 +27,7 @@ from budgets.services.reconciliation import (
     reconciliation_start,
     working_day_after_month_end,
 )
+from budgets.models import ActivityRow, ActualSummary, Position, RagStatus
 from consortia.errors import ApplicationError
 from consortia.models import Notice
 from tests.budgets.scenario import HOSPITAL_HEADER, build, upload
@@ -240,9 +240,9 @@ def test_reconciliation_starts_on_working_day_n_after_month_end_skipping_bank_ho
 def test_reconciled_spend_counts_as_spent_when_money_moves(s):
     """North's contracted PbR: £12,000 budget, £1,800 spent by M2 (hand-worked above), so
     £10,200 is free: a virement of £10,500 is refused, one of £10,200 goes through."""
+    from budgets.delegation.services import virement_approve, virement_request
+    from budgets.ledger.selectors import account_committed, account_spent
     from budgets.models import Account
-    from budgets.selectors import account_committed, account_spent
-    from budgets.services import virement_approve, virement_request
 
     reconcile(s)
     source = Account.objects.get(organisation=s["north"], line=s["lines"]["SC-PBR"], year=2010)

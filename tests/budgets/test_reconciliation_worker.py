@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from budgets.activity.services.reconciliation import reconciliation_start
 from budgets.models import ReconciliationRun, RunStatusReco
-from budgets.services.reconciliation import reconciliation_start
 from tests.budgets.scenario import build
 from tests.budgets.test_reconciliation import figures, load_months, position
 

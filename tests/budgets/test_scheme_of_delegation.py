@@ -7,15 +7,10 @@ operating officer £250,000, all within one locality; above that, or between loc
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from budgets.delegation.services import virement_approve, virement_reject, virement_request
+from budgets.ledger.selectors import account_balance
+from budgets.ledger.services import account_get_or_create, commitment_record
 from budgets.models import AccountPurpose, BudgetLine, Virement, VirementStatus
-from budgets.selectors import account_balance
-from budgets.services import (
-    account_get_or_create,
-    commitment_record,
-    virement_approve,
-    virement_reject,
-    virement_request,
-)
 from consortia.errors import ApplicationError
 from consortia.models import AuditEvent
 

@@ -3,7 +3,7 @@ the GPSI scheme's saving against tariff; loading it twice changes nothing."""
 
 import pytest
 
-from budgets.demo_activity import cumbria_activity_load
+from budgets.activity.demo import cumbria_activity_load
 from consortia.models import Organisation
 from referrals.demo import cumbria_referrals_load
 from referrals.models import InformationEvent, Referral

@@ -3,7 +3,7 @@ the reconciliation shows paid and held separately, to the penny."""
 
 import pytest
 
-from budgets.services.reconciliation import reconciliation_start
+from budgets.activity.services.reconciliation import reconciliation_start
 from referrals.models import InformationEvent, ReferralImportKind
 from referrals.selectors import held_by_locality, held_payments
 from referrals.services import provider_payment_on_information_set

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.db.models import Sum
 
+from budgets.allocation.services import model_run_approve, model_run_create
 from budgets.models import (
     Account,
     AllocationParameters,
@@ -16,7 +17,6 @@ from budgets.models import (
     Transaction,
     TransactionKind,
 )
-from budgets.services import model_run_approve, model_run_create
 from consortia.errors import ApplicationError
 from senate.models import Declaration, Meeting, MotionKind, MotionStatus, Result
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from budgets.activity.services.reconciliation import reconciliation_start
 from budgets.periods import month_label
-from budgets.services.reconciliation import reconciliation_start
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, OrganisationKind
 

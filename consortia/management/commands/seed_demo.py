@@ -2,10 +2,10 @@ import logging
 
 from django.core.management.base import BaseCommand
 
+from budgets.activity.demo import cumbria_activity_load
+from budgets.allocation.selectors import run_envelope_by_category
 from budgets.demo import cumbria_budgets_load
-from budgets.demo_activity import cumbria_activity_load
 from budgets.periods import year_label
-from budgets.selectors import run_envelope_by_category
 from consortia.demo import DEMO_PASSWORD, demo_users_create
 from consortia.money import format_money
 from localities.demo import cumbria_outcomes_load
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Each demo file's import timings would bury the list of users below.
-        logging.getLogger("budgets.services.imports").setLevel(logging.WARNING)
+        logging.getLogger("budgets.activity.services.imports").setLevel(logging.WARNING)
         counts = cumbria_load()
         self.stdout.write(
             f"NHS Cumbria: {counts['localities']} localities, {counts['sub_localities']} "

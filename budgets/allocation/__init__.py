@@ -1,0 +1,1 @@
+"""Allocation: the weighted capitation model (a pure function), its parameters and runs."""

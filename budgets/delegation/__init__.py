@@ -1,0 +1,1 @@
+"""Delegation: budgets to sub-localities, risk pools, the scheme of delegation, virements."""

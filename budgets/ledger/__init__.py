@@ -1,0 +1,1 @@
+"""The ledger: budget lines, accounts, balanced transactions of legs, commitments."""

@@ -1,0 +1,12 @@
+"""Ledger API routes, included from budgets/api_urls.py."""
+
+from rest_framework.routers import SimpleRouter
+
+from . import apis
+
+router = SimpleRouter()
+router.register("budget-lines", apis.BudgetLineViewSet, basename="api-budget-line")
+router.register("accounts", apis.AccountViewSet, basename="api-account")
+router.register("transactions", apis.TransactionViewSet, basename="api-transaction")
+
+urlpatterns = router.urls
