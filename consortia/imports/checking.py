@@ -27,8 +27,8 @@ class CheckedBatch:
     money_total: int
 
 
-def _checks(layout: Layout, ctx: CheckContext, present: set[str]):
-    """(order, column, fails expression, message expression) for every rule of the layout."""
+def _column_checks(layout: Layout, ctx: CheckContext):
+    """(order, column, fails, message) for each column's own rule: blank, or broken."""
     checks = []
     for order, column in enumerate(layout.columns):
         text = pl.col(TEXT.format(column.name))
@@ -36,20 +36,26 @@ def _checks(layout: Layout, ctx: CheckContext, present: set[str]):
         if column.required:
             checks.append((order, column.name, text == "", pl.lit("This cell is blank.")))
         checks.append(
-            (
-                order,
-                column.name,
-                (text != "") & value.is_null(),
-                column.type.problem(text, ctx),
-            )
+            (order, column.name, (text != "") & value.is_null(), column.type.problem(text, ctx))
         )
-    base = len(layout.columns)
-    for order, rule in enumerate(layout.rules(ctx), start=base):
-        checks.append((order, rule.column, rule.fails.fill_null(False), rule.message))
     return checks
 
 
+def _rule_checks(layout: Layout, ctx: CheckContext):
+    base = len(layout.columns)
+    return [
+        (order, rule.column, rule.fails.fill_null(False), rule.message)
+        for order, rule in enumerate(layout.rules(ctx), start=base)
+    ]
+
+
 def check_batch(layout: Layout, batch: pl.DataFrame, ctx: CheckContext) -> CheckedBatch:
+    """Parse and check one batch: its good rows (the layout's output) and its errors.
+
+    Each column's own rule is evaluated on the parsed values before the layout derives new
+    values (which may reuse a column's name, e.g. a cost priced from the tariff), then the rules
+    across columns on the derived values. Messages read only the cells' text.
+    """
     present = set(batch.columns)
     texts = [
         (pl.col(c.name).fill_null("").str.strip_chars() if c.name in present else pl.lit(""))
@@ -65,11 +71,19 @@ def check_batch(layout: Layout, batch: pl.DataFrame, ctx: CheckContext) -> Check
         .alias(c.name)
         for c in layout.columns
     )
-    for expression in layout.derive(ctx):
-        frame = frame.with_columns(expression)
-    checks = _checks(layout, ctx, present)
-    flags = [fails.alias(f"__fails{i}") for i, (_, _, fails, _) in enumerate(checks)]
-    frame = frame.with_columns(flags).with_columns(
+    column_checks = _column_checks(layout, ctx)
+    frame = frame.with_columns(
+        fails.alias(f"__fails{i}") for i, (_, _, fails, _) in enumerate(column_checks)
+    )
+    for stage in layout.derive(ctx):
+        frame = frame.with_columns(stage)
+    rule_checks = _rule_checks(layout, ctx)
+    frame = frame.with_columns(
+        fails.alias(f"__fails{i}")
+        for i, (_, _, fails, _) in enumerate(rule_checks, start=len(column_checks))
+    )
+    checks = column_checks + rule_checks
+    frame = frame.with_columns(
         pl.any_horizontal([f"__fails{i}" for i in range(len(checks))]).alias("__bad")
         if checks
         else pl.lit(False).alias("__bad")

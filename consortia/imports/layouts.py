@@ -285,7 +285,8 @@ class Layout:
     output: tuple[str, ...]  # the values handed to the loader, beside row_number
     loader: Loader
     context: Callable[[Upload], CheckContext]
-    derive: Callable[[CheckContext], Iterable[pl.Expr]] = lambda ctx: ()
+    # stages of derived values, each a list of expressions that may use the earlier stages
+    derive: Callable[[CheckContext], Iterable[list[pl.Expr]]] = lambda ctx: ()
     rules: Callable[[CheckContext], Iterable[Rule]] = lambda ctx: ()
     unique_by: tuple[str, ...] = ()  # a row repeating these values is a duplicate
     money_column: str | None = None  # summed into the upload's control total

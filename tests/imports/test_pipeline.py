@@ -66,7 +66,7 @@ TOY = layout_register(
             Column("urgent", YesNo(), example="N"),
         ),
         output=("practice_code", "month", "items", "price"),
-        derive=lambda ctx: [pl.coalesce(pl.col("cost"), pl.col("items") * 100).alias("price")],
+        derive=lambda ctx: [[pl.coalesce(pl.col("cost"), pl.col("items") * 100).alias("price")]],
         rules=lambda ctx: [
             Rule(
                 "items",
