@@ -28,7 +28,7 @@ from budgets.dashboards.selectors import (
     practice_dashboard,
 )
 from budgets.periods import financial_year_of, month_label, month_number, year_label
-from localities.outcome_selectors import locality_outcomes
+from localities.outcomes.selectors import locality_outcomes
 from senate.models import Declaration, Motion, MotionStatus
 from senate.selectors import standards_compliance, work_for_member
 

@@ -10,7 +10,7 @@ from .models import (
     OutcomeCount,
     OutcomeImport,
 )
-from .outcome_services import outcome_comparator_create
+from .outcomes.services import outcome_comparator_create
 
 
 class ListSizeBandInline(admin.TabularInline):

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import outcome_apis as apis
+from .outcomes import apis
 
 router = SimpleRouter()
 router.register("counts", apis.OutcomeCountViewSet, basename="api-outcome-count")

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from consortia.models import Organisation
 
 from .models import OutcomeImport, OutcomeImportStatus
-from .outcome_services import outcome_comparator_create, outcome_import_create
+from .outcomes.services import outcome_comparator_create, outcome_import_create
 from .services import DATA_DIR
 
 LOADER = "demo loader: outcomes"

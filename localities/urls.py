@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import outcome_views as views
+from .outcomes import views
 
 urlpatterns = [
     path("", views.outcomes, name="outcomes"),

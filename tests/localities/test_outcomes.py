@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from consortia.errors import ApplicationError
 from localities.demo import cumbria_outcomes_load
 from localities.models import OutcomeCount, OutcomeImport
-from localities.outcome_services import (
+from localities.outcomes.services import (
     outcome_comparator_create,
     outcome_import_create,
     parse_period,
@@ -67,7 +67,7 @@ def test_the_demo_shows_the_comparisons_the_cumbria_leaders_made(as_user, outcom
 
 
 def test_each_locality_has_the_comparator_beside_it(person, cumbria, outcomes):
-    from localities.outcome_selectors import outcome_comparison
+    from localities.outcomes.selectors import outcome_comparison
 
     data = outcome_comparison(
         user=person("lead.eden"), commissioner=cumbria, measures=["non_elective_admissions"]

@@ -14,13 +14,13 @@ from rest_framework.views import APIView
 from consortia.errors import ApplicationError
 
 from .models import OutcomeCount, OutcomeImport, OutcomeImportStatus, OutcomeMeasure
-from .outcome_selectors import (
+from .selectors import (
     outcome_commissioners_for,
     outcome_comparison,
     outcome_counts_visible_to,
     outcome_imports_visible_to,
 )
-from .outcome_services import outcome_import_create, parse_period
+from .services import outcome_import_create, parse_period
 
 
 def _commissioner(user, code: str | None = None):

@@ -13,16 +13,16 @@ from consortia.exports import Sheet, csv_response, xlsx_response
 from consortia.models import Organisation
 from consortia.permissions import Action, can
 
-from . import outcome_exports as exports
+from . import exports
 from .models import OutcomeMeasure
-from .outcome_selectors import (
+from .selectors import (
     outcome_commissioners_for,
     outcome_comparison,
     outcome_counts_visible_to,
     outcome_import_get_visible,
     outcome_imports_visible_to,
 )
-from .outcome_services import outcome_import_create, parse_period
+from .services import outcome_import_create, parse_period
 
 
 def _commissioner(request) -> Organisation:
