@@ -26,10 +26,11 @@ demo: install ## Migrate, load the NHS Cumbria demo and serve on http://127.0.0.
 test: install ## Run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
 	$(PY) -m pytest
 
-check: install ## Lint, format check, migrations check
+check: install ## Lint, format check, migrations check, the dependency rule between apps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEMO_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 format: install ## Apply the formatter and safe lint fixes
 	$(VENV)/bin/ruff format .

@@ -3,6 +3,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from budgets.activity import apis as activity_apis
+from localities.apis import PracticeViewSet
 
 from . import apis
 
@@ -10,7 +11,7 @@ router = DefaultRouter()
 router.register("organisations", apis.OrganisationViewSet, basename="api-organisation")
 router.register("localities", apis.LocalityViewSet, basename="api-locality")
 router.register("sub-localities", apis.SubLocalityViewSet, basename="api-sub-locality")
-router.register("practices", apis.PracticeViewSet, basename="api-practice")
+router.register("practices", PracticeViewSet, basename="api-practice")
 router.register("audit-events", apis.AuditEventViewSet, basename="api-audit-event")
 router.register(
     "activity-imports", activity_apis.ActivityImportViewSet, basename="api-activity-import"

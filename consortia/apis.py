@@ -7,12 +7,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from localities.selectors import practices_with_list_size
-
 from .models import AuditEvent, Organisation, OrganisationKind
 from .permissions import Action, active_assignments, grants_for
 from .selectors import audit_events_visible_to, organisations_visible_to
-from .serializers import AuditEventOut, MeOut, OrganisationOut, PracticeOut
+from .serializers import AuditEventOut, MeOut, OrganisationOut
 
 
 class OrganisationFilter(django_filters.FilterSet):
@@ -48,16 +46,6 @@ class LocalityViewSet(OrganisationViewSet):
 
 class SubLocalityViewSet(OrganisationViewSet):
     kind = OrganisationKind.SUB_LOCALITY
-
-
-class PracticeViewSet(OrganisationViewSet):
-    """Practices with their latest registered list size and deprivation score."""
-
-    serializer_class = PracticeOut
-    kind = OrganisationKind.PRACTICE
-
-    def get_queryset(self):
-        return practices_with_list_size(super().get_queryset())
 
 
 class MeApi(APIView):

@@ -3,15 +3,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from localities import views as tree_views
+
 from . import views
+from .home import views as home_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("organisations/", views.organisation_root, name="organisation-root"),
-    path("organisations/<str:code>/", views.organisation_detail, name="organisation-detail"),
+    path("organisations/", tree_views.organisation_root, name="organisation-root"),
+    path("organisations/<str:code>/", tree_views.organisation_detail, name="organisation-detail"),
     path("audit/", views.audit_log, name="audit-log"),
     path("notices/", views.notices, name="notices"),
     path("", include("budgets.urls")),

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, organisations_for
-from referrals.selectors import held_for_positions
 
+from .holds import held_for_positions
 from .models import ActivityImport, ImportKind, Position, ReconciliationRun
 from .selectors import (
     import_replaceable,

@@ -14,9 +14,9 @@ from consortia.errors import ApplicationError
 from consortia.exports import Sheet, csv_response, xlsx_response
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, can, organisations_for
-from referrals.selectors import held_for_positions
 
 from .forms import PeriodForm, ReopenForm, UploadForm
+from .holds import held_for_positions
 from .layouts import LAYOUTS, template_rows
 from .models import ImportKind, ImportStatus
 from .selectors import (

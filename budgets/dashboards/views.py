@@ -14,8 +14,8 @@ from budgets.periods import MONTH_NAMES, month_label, year_label
 from consortia.exports import Sheet, csv_response, xlsx_response
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, can
-from consortia.referral_adapter import held_payments_for
 
+from ..activity.holds import held_payments_for
 from . import exports
 from .selectors import (
     county_dashboard,

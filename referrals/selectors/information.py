@@ -21,7 +21,6 @@ from ..models import (
     InformationKind,
 )
 from ..statistics import median_of_counts
-from .common import commissioner_of
 from .rates import information_standards
 
 
@@ -284,24 +283,4 @@ def held_by_locality(
     out: dict[int, int] = defaultdict(int)
     for c in held_cells(commissioner=commissioner, year=year, month=month, now=now):
         out[c.locality_id] += c.held
-    return dict(out)
-
-
-def held_for_positions(
-    *, node: Organisation, year: int, month: int, now: dt.datetime | None = None
-) -> dict[tuple[int, int | None], int]:
-    """Held pence, year to date through `month`, keyed like the positions page's rows:
-    (node id, None) the node's total, (node id, line id) its lines, (child id, None) each
-    child's total. Three queries (children, and the cells)."""
-    commissioner = commissioner_of(node)
-    children = dict(Organisation.objects.filter(parent=node).values_list("code", "id"))
-    out: dict[tuple[int, int | None], int] = defaultdict(int)
-    depth = node.path.count("/")
-    for c in held_cells(commissioner=commissioner, year=year, month=month, path=node.path, now=now):
-        out[(node.pk, None)] += c.held
-        out[(node.pk, c.line_id)] += c.held
-        parts = c.practice_path.split("/")
-        child_code = parts[depth] if len(parts) > depth + 1 else None
-        if child_code in children:
-            out[(children[child_code], None)] += c.held
     return dict(out)

@@ -1,9 +1,10 @@
-"""The referral figures the dashboards show, read through the referrals app's selectors.
+"""The referral figures the home page shows, read through the referrals app's selectors.
 
-The referrals app provides, in `referrals/selectors.py`: `outliers_for`, `open_peer_reviews`,
-`slow_providers`, `held_payments` and `scheme_savings`. This adapter is the only place the
-dashboards touch them, so the pages render (saying the figures are not available yet) on a
-deployment where the referrals app has none of them, and a change of signature is mended here.
+The referrals app provides, in `referrals.selectors`: `outliers_for`, `open_peer_reviews`,
+`slow_providers`, `held_payments`, `held_by_locality` and `scheme_savings`. This adapter is the
+only place the home page touches them, so it renders (saying the figures are not available yet) on
+a deployment where the referrals app has none of them, and a change of signature is mended here.
+(The money pages read held payments through budgets.activity.holds instead.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
-from .models import Organisation, User
+from ..models import Organisation, User
 
 NOT_AVAILABLE = "Referral figures are not available yet."
 
@@ -138,35 +139,3 @@ def referral_figures(
             for name in ("home", "comparison", "reviews", "timeliness", "held", "schemes")
         },
     )
-
-
-def held_payments_for(
-    *, user: User, commissioner: Organisation, year: int, month: int
-) -> dict | None:
-    """Payments held until the GP has the information, year to date: the total and each
-    provider's (None when the referrals app does not provide them)."""
-    selectors = _selectors()
-    rows = (
-        None
-        if selectors is None
-        else _call(
-            selectors,
-            "held_payments",
-            user=user,
-            commissioner=commissioner,
-            year=year,
-            month=month,
-        )
-    )
-    if rows is None:
-        return None
-    by_provider: dict = {}
-    for row in rows:
-        by_provider[row.provider] = by_provider.get(row.provider, 0) + row.held
-    return {
-        "total": sum(by_provider.values()),
-        "by_provider": sorted(
-            ((p, held) for p, held in by_provider.items() if held), key=lambda item: -item[1]
-        ),
-        "url": _url("referrals-held"),
-    }

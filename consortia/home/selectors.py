@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from budgets.activity.holds import held_payments_for
 from budgets.activity.selectors import latest_run
 from budgets.dashboards.selectors import (
     county_dashboard,
@@ -32,9 +33,9 @@ from localities.outcomes.selectors import locality_outcomes
 from senate.models import Declaration, Motion, MotionStatus
 from senate.selectors import standards_compliance, work_for_member
 
-from .models import Organisation, OrganisationKind, Role, RoleAssignment, User
-from .permissions import Action, active_assignments, can
-from .referral_adapter import held_payments_for, referral_figures
+from ..models import Organisation, OrganisationKind, Role, RoleAssignment, User
+from ..permissions import Action, active_assignments, can
+from .referrals import referral_figures
 
 COUNTY_ROLES = {
     Role.PCT_FINANCE,
