@@ -2,13 +2,10 @@
 that Django finds them in one app and `budgets.models.X` imports and migrations keep working."""
 
 from .activity.models import (
-    ActivityImport,
     ActivityRow,
-    ActivityStaging,
     ActualSummary,
     AlertState,
     ImportKind,
-    ImportStatus,
     MonthClose,
     PointOfDelivery,
     Position,
@@ -52,9 +49,7 @@ from .ledger.models import (
 __all__ = [
     "Account",
     "AccountPurpose",
-    "ActivityImport",
     "ActivityRow",
-    "ActivityStaging",
     "ActualSummary",
     "AlertState",
     "AllocationBaseline",
@@ -62,7 +57,6 @@ __all__ = [
     "BudgetLine",
     "Commitment",
     "ImportKind",
-    "ImportStatus",
     "Leg",
     "LineCategory",
     "ModelRun",

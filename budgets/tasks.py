@@ -2,7 +2,6 @@
 (budgets/activity/tasks.py) and keep their names, budgets.tasks.<name>."""
 
 from .activity.tasks import (
-    activity_import_task,
     reconcile_due_task,
     reconcile_failed_task,
     reconcile_finish_task,
@@ -11,7 +10,6 @@ from .activity.tasks import (
 )
 
 __all__ = [
-    "activity_import_task",
     "reconcile_due_task",
     "reconcile_failed_task",
     "reconcile_finish_task",

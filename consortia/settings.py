@@ -160,6 +160,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "consortia.models.OrganisationKind",
         "ImportKindEnum": "budgets.models.ImportKind",
+        "UploadStatusEnum": "consortia.imports.models.UploadStatus",
         "TransactionKindEnum": "budgets.models.TransactionKind",
         "RunStatusEnum": "budgets.models.RunStatus",
         "VirementStatusEnum": "budgets.models.VirementStatus",
@@ -172,9 +173,7 @@ SPECTACULAR_SETTINGS = {
         "StandardKindEnum": "senate.models.StandardKind",
         "VoteChoiceEnum": "senate.models.Choice",
         "OutcomeMeasureEnum": "localities.models.OutcomeMeasure",
-        "OutcomeImportStatusEnum": "localities.models.OutcomeImportStatus",
         "ReferralImportKindEnum": "referrals.models.ReferralImportKind",
-        "ReferralImportStatusEnum": "referrals.models.ReferralImportStatus",
         "InformationKindEnum": "referrals.models.InformationKind",
         "SchemeKindEnum": "referrals.models.SchemeKind",
         "InterestKindEnum": "referrals.models.InterestKind",

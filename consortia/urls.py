@@ -17,6 +17,7 @@ urlpatterns = [
     path("organisations/<str:code>/", tree_views.organisation_detail, name="organisation-detail"),
     path("audit/", views.audit_log, name="audit-log"),
     path("notices/", views.notices, name="notices"),
+    path("imports/", include("consortia.imports.urls")),
     path("", include("budgets.urls")),
     path("senate/", include("senate.urls")),
     path("referrals/", include("referrals.urls")),

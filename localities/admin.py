@@ -8,7 +8,6 @@ from .models import (
     ListSizeSnapshot,
     OutcomeComparator,
     OutcomeCount,
-    OutcomeImport,
 )
 from .outcomes.services import outcome_comparator_create
 
@@ -54,12 +53,7 @@ class OutcomeComparatorAdmin(ReadOnlyAdmin):
         obj.pk = saved.pk
 
 
-@admin.register(OutcomeImport)
-class OutcomeImportAdmin(ReadOnlyAdmin):
-    list_display = ["original_name", "commissioner", "status", "uploaded_at", "rows_total"]
-
-
 @admin.register(OutcomeCount)
 class OutcomeCountAdmin(ReadOnlyAdmin):
-    list_display = ["area", "measure", "period", "count", "outcome_import"]
+    list_display = ["area", "measure", "period", "count", "upload"]
     list_filter = ["measure", "area"]

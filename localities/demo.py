@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from consortia.imports.models import Upload, UploadStatus
 from consortia.models import Organisation
 
-from .models import OutcomeImport, OutcomeImportStatus
+from .outcomes.layouts import KIND
 from .outcomes.services import outcome_comparator_create, outcome_import_create
 from .services import DATA_DIR
 
@@ -19,15 +20,15 @@ DEMO_FILE = "DEMO_outcomes.csv"
 COMPARATOR = ("ENG", "Rest of England")
 
 
-def cumbria_outcomes_load() -> OutcomeImport:
+def cumbria_outcomes_load() -> Upload:
     """Name the comparator and import the demo counts. Idempotent."""
     cumbria = Organisation.objects.get(code="5NE")
     outcome_comparator_create(
         actor=None, actor_label=LOADER, commissioner=cumbria, code=COMPARATOR[0], name=COMPARATOR[1]
     )
     content = (DATA_DIR / DEMO_FILE).read_bytes()
-    done = OutcomeImport.objects.filter(
-        commissioner=cumbria, original_name=DEMO_FILE, status=OutcomeImportStatus.COMPLETE
+    done = Upload.objects.filter(
+        commissioner=cumbria, kind=KIND, original_name=DEMO_FILE, status=UploadStatus.COMPLETE
     ).first()
     if done is not None:
         return done

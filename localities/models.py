@@ -15,8 +15,6 @@ from consortia.models import Organisation
 from .outcomes.models import (  # re-exported: one app, and localities.models.X imports stand
     OutcomeComparator,
     OutcomeCount,
-    OutcomeImport,
-    OutcomeImportStatus,
     OutcomeMeasure,
     period_label,
 )
@@ -99,8 +97,6 @@ __all__ = [
     "ListSizeSnapshot",
     "OutcomeComparator",
     "OutcomeCount",
-    "OutcomeImport",
-    "OutcomeImportStatus",
     "OutcomeMeasure",
     "Sex",
     "period_label",

@@ -10,5 +10,4 @@ urlpatterns = [
     path("counts.<str:fmt>", views.counts_export, name="outcomes-counts-export"),
     path("imports/", views.imports, name="outcomes-imports"),
     path("imports/<int:pk>/", views.import_detail, name="outcomes-import"),
-    path("imports/<int:pk>/errors.csv", views.import_errors_csv, name="outcomes-import-errors"),
 ]

@@ -5,6 +5,7 @@ Money is in pence; rates are per 1,000 patients a year. Anonymised practices hav
 
 from __future__ import annotations
 
+import django_filters
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,9 +17,12 @@ from rest_framework.views import APIView
 
 from budgets.activity.selectors import providers_for
 from consortia.errors import ApplicationError
+from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.serializers import UploadOut
 from consortia.models import Organisation, OrganisationKind
 
 from . import selectors as s
+from .layouts import LAYOUTS
 from .models import (
     InformationEvent,
     InformationKind,
@@ -29,7 +33,6 @@ from .models import (
     PeerReview,
     Priority,
     Referral,
-    ReferralImport,
     ReferralImportKind,
     SchemeKind,
 )
@@ -127,14 +130,16 @@ class ReferralViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(ReferralOut(referral).data, status=status.HTTP_201_CREATED)
 
 
-class ReferralImportOut(serializers.ModelSerializer):
-    errors = serializers.JSONField(read_only=True)
+class ReferralImportFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=ReferralImportKind.choices, method="by_kind")
+    status = django_filters.ChoiceFilter(choices=UploadStatus.choices)
 
     class Meta:
-        model = ReferralImport
-        fields = ["id", "kind", "original_name", "content_hash", "status", "rows_total",
-                  "rows_imported", "rows_updated", "error_count", "errors", "message",
-                  "uploaded_at", "finished_at"]  # fmt: skip
+        model = Upload
+        fields = ["kind", "status"]
+
+    def by_kind(self, queryset, name, value):
+        return queryset.filter(kind=LAYOUTS[value])
 
 
 class ReferralImportIn(serializers.Serializer):
@@ -145,16 +150,16 @@ class ReferralImportIn(serializers.Serializer):
 class ReferralImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a referrals or information-events file (checked, then all rows or none)."""
 
-    serializer_class = ReferralImportOut
+    serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = ["kind", "status"]
+    filterset_class = ReferralImportFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return ReferralImport.objects.none()
+            return Upload.objects.none()
         return s.referral_imports_visible_to(user=self.request.user)
 
-    @extend_schema(request=ReferralImportIn, responses={202: ReferralImportOut})
+    @extend_schema(request=ReferralImportIn, responses={202: UploadOut})
     def create(self, request):
         data = ReferralImportIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -165,7 +170,7 @@ class ReferralImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
             upload=data.validated_data["file"],
         )
         record.refresh_from_db()
-        return Response(ReferralImportOut(record).data, status=status.HTTP_202_ACCEPTED)
+        return Response(UploadOut(record).data, status=status.HTTP_202_ACCEPTED)
 
 
 class InformationEventOut(serializers.ModelSerializer):

@@ -23,15 +23,17 @@ from django.utils import timezone
 
 from budgets.models import Provider, ProviderKind, TariffPrice
 from budgets.periods import month_start
+from consortia.imports.layouts import layout_for
+from consortia.imports.models import Upload
+from consortia.imports.services import upload_process
 from consortia.models import Organisation, OrganisationKind, User
 from localities.models import AGE_BANDS
 
-from .layouts import LAYOUTS
+from .layouts import LAYOUTS, REFERRALS
 from .models import (
     InformationKind,
     LocalScheme,
     PeerReview,
-    ReferralImport,
     ReferralImportKind,
     SchemeKind,
 )
@@ -46,7 +48,6 @@ from .services import (
     peer_review_open,
     provider_payment_on_information_set,
     referral_import_create,
-    referral_import_process,
     scheme_activity_record,
     scheme_register,
 )
@@ -139,14 +140,14 @@ def _rules(cumbria: Organisation) -> None:
 
 
 def _import(finance: User, cumbria: Organisation, kind: str, name: str, rows: list) -> None:
-    header = [c.name for c in LAYOUTS[kind]]
+    header = [c.name for c in layout_for(LAYOUTS[kind]).columns]
     record = referral_import_create(
         actor=finance,
         commissioner=cumbria,
         kind=kind,
         upload=SimpleUploadedFile(name, csv_bytes(header, rows)),
     )
-    record = referral_import_process(import_id=record.pk)
+    record = upload_process(upload_id=record.pk)
     if record.status != "complete":  # a demo bug, not a user's: say so loudly
         raise RuntimeError(f"Demo import {name} failed: {record.errors[:3]}")
 
@@ -326,8 +327,8 @@ def cumbria_referrals_load() -> dict | None:
     """Generate and import the synthetic referrals, information events, schemes and interests.
     Idempotent: a second run finds the demo's files and changes nothing."""
     cumbria = Organisation.objects.get(code="5NE")
-    if ReferralImport.objects.filter(
-        commissioner=cumbria, original_name__startswith="SYNTHETIC"
+    if Upload.objects.filter(
+        commissioner=cumbria, kind__startswith="referrals.", original_name__startswith="SYNTHETIC"
     ).exists():
         return None
     finance = User.objects.get(username="finance")
@@ -384,10 +385,7 @@ def cumbria_referrals_load() -> dict | None:
         )
     return {
         "referrals": sum(
-            r.rows_imported
-            for r in ReferralImport.objects.filter(
-                commissioner=cumbria, kind=ReferralImportKind.REFERRALS
-            )
+            r.rows_loaded for r in Upload.objects.filter(commissioner=cumbria, kind=REFERRALS)
         ),
         "schemes": LocalScheme.objects.filter(
             commissioning_node__path__startswith=cumbria.path

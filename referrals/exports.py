@@ -172,10 +172,10 @@ def imports_table(records) -> tuple[list[str], list[list]]:
         [
             r.pk,
             r.original_name,
-            r.get_kind_display(),
+            r.layout.label,
             r.get_status_display(),
             r.rows_total,
-            r.rows_imported,
+            r.rows_loaded,
             r.rows_updated,
             r.error_count,
             r.uploaded_at,

@@ -49,51 +49,9 @@ class ReferralImportKind(models.TextChoices):
     INFORMATION = "information", "Information events (clinic letters, discharge summaries)"
 
 
-class ReferralImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Checking and loading"
-    FAILED = "failed", "Failed: nothing imported"
-    COMPLETE = "complete", "Imported"
-
-
-class ReferralImport(models.Model):
-    """One uploaded file of referrals or information events: all rows or none are loaded."""
-
-    commissioner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=ReferralImportKind.choices)
-    file = models.FileField(upload_to="referral-imports/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_hash = models.CharField(max_length=64)
-    status = models.CharField(
-        max_length=20, choices=ReferralImportStatus.choices, default=ReferralImportStatus.QUEUED
-    )
-    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_imported = models.PositiveIntegerField(default=0)
-    rows_updated = models.PositiveIntegerField(default=0)  # information events now received
-    error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list)  # [{"row": n, "column": c, "message": m}]
-    message = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["-uploaded_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["commissioner", "kind", "content_hash"],
-                condition=~Q(status="failed"),
-                name="referral_import_same_file_once",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.original_name})"
-
-
 class Referral(models.Model):
-    referral_import = models.ForeignKey(
-        ReferralImport, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    upload = models.ForeignKey(
+        "imports.Upload", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )  # null when posted through the API
     commissioner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     locality = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -142,9 +100,9 @@ class InformationEvent(models.Model):
     call with the same reference records the information's arrival (`received_at`).
     """
 
-    information_import = models.ForeignKey(
-        ReferralImport, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    upload = models.ForeignKey(
+        "imports.Upload", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # null when posted through the API
     commissioner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     locality = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     practice = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")

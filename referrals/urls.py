@@ -28,6 +28,4 @@ urlpatterns = [
     path("register/", views.register, name="referrals-register"),
     path("imports/", views.imports, name="referrals-imports"),
     path("imports/<int:pk>/", views.import_detail, name="referrals-import"),
-    path("imports/<int:pk>/errors.csv", views.import_errors, name="referrals-import-errors"),
-    path("templates/<str:kind>.<str:fmt>", views.layout_template, name="referrals-template"),
 ]

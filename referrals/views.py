@@ -11,12 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from budgets.activity.selectors import providers_for
 from budgets.periods import month_label, year_label
 from consortia.errors import ApplicationError
-from consortia.exports import Sheet, csv_response, xlsx_response
+from consortia.imports.layouts import layout_for
+from consortia.imports.selectors import upload_status_context
 from consortia.models import Organisation, OrganisationKind
 from consortia.money import to_pence
 from consortia.permissions import Action, can, grants_for, holds_role_over
@@ -33,8 +35,8 @@ from .forms import (
     SchemeForm,
     UploadForm,
 )
-from .layouts import LAYOUTS, template_rows
-from .models import SPECIALTIES, Overdispersion, ReferralImportKind, ReferralImportStatus
+from .layouts import LAYOUTS
+from .models import SPECIALTIES, Overdispersion
 from .periods import Period
 from .services import (
     conflict_justify,
@@ -761,7 +763,7 @@ def imports(request):
             "errors": _form_errors(form),
             "may_upload": may_upload,
             "imports": records,
-            "layouts": [(k, label, LAYOUTS[k]) for k, label in ReferralImportKind.choices],
+            "layouts": [layout_for(kind) for kind in LAYOUTS.values()],
         }
     )
     return exported or render(request, "referrals/imports.html", context)
@@ -769,32 +771,8 @@ def imports(request):
 
 @login_required
 def import_detail(request, pk: int):
-    record = s.referral_import_get_visible(user=request.user, pk=pk)
-    return render(
-        request,
-        "referrals/import_detail.html",
-        {
-            "record": record,
-            "running": record.status in (ReferralImportStatus.QUEUED, ReferralImportStatus.RUNNING),
-        },
-    )
-
-
-@login_required
-def import_errors(request, pk: int):
-    record = s.referral_import_get_visible(user=request.user, pk=pk)
-    return csv_response(
-        f"referral-import-{record.pk}-errors.csv",
-        ["row", "column", "problem"],
-        [[e["row"], e["column"], e["message"]] for e in record.errors],
-    )
-
-
-def layout_template(request, kind: str, fmt: str):
-    """A blank template of a layout with one example row (public: no data in it)."""
-    if kind not in LAYOUTS or fmt not in ("csv", "xlsx"):
-        raise Http404("No such template.")
-    header, example = template_rows(kind)
-    if fmt == "csv":
-        return csv_response(f"{kind}-template.csv", header, [example])
-    return xlsx_response(f"{kind}-template.xlsx", [Sheet(kind, header, [example])])
+    upload = s.referral_import_get_visible(user=request.user, pk=pk)
+    context = upload_status_context(upload, status_url=reverse("referrals-import", args=[pk]))
+    if request.headers.get("HX-Request"):
+        return render(request, "imports/_status.html", context)
+    return render(request, "referrals/import_detail.html", context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -11,11 +12,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.serializers import UploadOut
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, organisations_for
 
 from .holds import held_for_positions
-from .models import ActivityImport, ImportKind, Position, ReconciliationRun
+from .layouts import kind_of
+from .models import ImportKind, Position, ReconciliationRun
 from .selectors import (
     import_replaceable,
     imports_visible_to,
@@ -36,33 +40,16 @@ def _commissioner(user, code: str | None = None) -> Organisation:
     return node
 
 
-class ImportOut(serializers.ModelSerializer):
-    provider = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    replaces = serializers.PrimaryKeyRelatedField(read_only=True)
-    errors = serializers.JSONField(read_only=True)
+class ImportFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=ImportKind.choices, method="by_kind")
+    status = django_filters.ChoiceFilter(choices=UploadStatus.choices)
 
     class Meta:
-        model = ActivityImport
-        fields = [
-            "id",
-            "kind",
-            "year",
-            "month",
-            "provider",
-            "original_name",
-            "content_hash",
-            "status",
-            "rows_total",
-            "rows_done",
-            "rows_imported",
-            "rows_held",
-            "error_count",
-            "errors",
-            "message",
-            "replaces",
-            "uploaded_at",
-            "finished_at",
-        ]
+        model = Upload
+        fields = ["kind", "year", "month", "status", "source"]
+
+    def by_kind(self, queryset, name, value):
+        return queryset.filter(kind=kind_of(value))
 
 
 class ImportIn(serializers.Serializer):
@@ -78,16 +65,16 @@ class ImportIn(serializers.Serializer):
 class ActivityImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Upload a file (it is checked and loaded in the background) and follow its progress."""
 
-    serializer_class = ImportOut
+    serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = ["kind", "year", "month", "status"]
+    filterset_class = ImportFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return ActivityImport.objects.none()
+            return Upload.objects.none()
         return imports_visible_to(user=self.request.user)
 
-    @extend_schema(request=ImportIn, responses={202: ImportOut})
+    @extend_schema(request=ImportIn, responses={202: UploadOut})
     def create(self, request):
         data = ImportIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -124,7 +111,7 @@ class ActivityImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
             replaces=replaces,
         )
         record.refresh_from_db()
-        return Response(ImportOut(record).data, status=status.HTTP_202_ACCEPTED)
+        return Response(UploadOut(record).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RunOut(serializers.ModelSerializer):

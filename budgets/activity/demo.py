@@ -16,17 +16,19 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from budgets.allocation.models import ModelRun, ModelRunLine, ModelRunPractice
+from consortia.imports.models import Upload
+from consortia.imports.services import upload_process
 from consortia.models import Organisation, OrganisationKind, User
 
+from .layouts import ACTIVITY_KINDS
 from .models import (
-    ActivityImport,
     ImportKind,
     Provider,
     ProviderKind,
     ReconciliationRun,
     TariffPrice,
 )
-from .services.imports import activity_import_create, activity_import_process
+from .services.imports import activity_import_create
 from .services.reconciliation import month_close, reconciliation_start
 
 YEAR = 2010
@@ -119,7 +121,10 @@ def cumbria_activity_load() -> ReconciliationRun | None:
     """Generate, import and reconcile the synthetic year. Idempotent."""
     cumbria = Organisation.objects.get(code="5NE")
     run = ModelRun.objects.filter(commissioner=cumbria, year=YEAR, status="approved").first()
-    if run is None or ActivityImport.objects.filter(commissioner=cumbria, year=YEAR).exists():
+    if (
+        run is None
+        or Upload.objects.filter(commissioner=cumbria, kind__in=ACTIVITY_KINDS, year=YEAR).exists()
+    ):
         return ReconciliationRun.objects.filter(commissioner=cumbria, year=YEAR).first()
     finance = User.objects.get(username="finance")
     providers = _providers(cumbria)
@@ -230,7 +235,7 @@ def cumbria_activity_load() -> ReconciliationRun | None:
         from .layouts import LAYOUTS
 
         for kind, provider, rows, label in files:
-            header = [c.name for c in LAYOUTS[kind]]
+            header = [c.name for c in LAYOUTS[kind].columns]
             name = (
                 f"SYNTHETIC-{label}-{provider.code if provider else 'all'}-{YEAR}-M{month:02d}.csv"
             )
@@ -243,7 +248,7 @@ def cumbria_activity_load() -> ReconciliationRun | None:
                 provider=provider,
                 upload=SimpleUploadedFile(name, _csv(header, rows)),
             )
-            activity_import_process(import_id=record.pk)
+            upload_process(upload_id=record.pk)
     reconciliation = reconciliation_start(
         actor=finance,
         commissioner=cumbria,

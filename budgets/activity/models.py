@@ -78,60 +78,6 @@ class ImportKind(models.TextChoices):
     COMMUNITY = "community", "Community services"
 
 
-class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Checking and loading"
-    FAILED = "failed", "Failed: nothing imported"
-    COMPLETE = "complete", "Imported"
-    SUPERSEDED = "superseded", "Replaced by a revision"
-
-
-class ActivityImport(models.Model):
-    """One uploaded file. A file with any error imports nothing; its report says row and column."""
-
-    commissioner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()  # the period submitted, M1 April .. M12 March
-    provider = models.ForeignKey(
-        Provider, null=True, blank=True, on_delete=models.PROTECT, related_name="imports"
-    )
-    file = models.FileField(upload_to="imports/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_hash = models.CharField(max_length=64)
-    replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
-    )
-    status = models.CharField(
-        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
-    )
-    uploaded_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker began processing
-    finished_at = models.DateTimeField(null=True, blank=True)
-    rows_total = models.PositiveIntegerField(null=True, blank=True)
-    rows_done = models.PositiveIntegerField(default=0)
-    rows_imported = models.PositiveIntegerField(default=0)
-    rows_held = models.PositiveIntegerField(default=0)  # for closed months, until reopened
-    error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list)  # [{"row": n, "column": c, "message": m}], first 1000
-    message = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["-uploaded_at", "-id"]
-        constraints = [
-            # The same file twice is refused, unless the first attempt failed.
-            models.UniqueConstraint(
-                fields=["commissioner", "kind", "content_hash"],
-                condition=~Q(status="failed"),
-                name="import_same_file_once",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.original_name})"
-
-
 class ActivityRow(models.Model):
     """An imported row, normalised. On PostgreSQL partitioned by `year`, and each year's
     partition by `locality`, so each locality's reconciliation reads only its own rows.
@@ -141,8 +87,12 @@ class ActivityRow(models.Model):
     every id from a join on the referenced table, and the referenced rows are never deleted
     (PROTECT, and no delete in the admin)."""
 
-    activity_import = models.ForeignKey(
-        ActivityImport,
+    # Rows are never updated and are read by sequential scans of a (year, locality) partition,
+    # so on PostgreSQL the id carries no index or constraint: it is the upload's id × 2³² + the
+    # row's number in the file, unique by construction and free to compute while loading.
+    id = models.BigIntegerField(primary_key=True, serialize=False)
+    upload = models.ForeignKey(
+        "imports.Upload",
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
@@ -186,30 +136,6 @@ class ActivityRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.line_id} M{self.month}: {self.cost}"
-
-
-class ActivityStaging(models.Model):
-    """Validated rows of an import waiting to be moved into ActivityRow in one set-based step.
-
-    On PostgreSQL the rows arrive through COPY; the move is one INSERT ... SELECT.
-    """
-
-    activity_import_id = models.BigIntegerField(db_index=True)
-    row_number = models.PositiveIntegerField()
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    locality_id = models.BigIntegerField()
-    organisation_id = models.BigIntegerField()
-    line_id = models.BigIntegerField()
-    provider_id = models.BigIntegerField(null=True)
-    pod = models.CharField(max_length=4, blank=True)
-    code = models.CharField(max_length=20, blank=True)
-    activity = models.IntegerField(default=0)
-    cost = models.BigIntegerField()
-    row_key = models.CharField(max_length=64)  # hash of the row's content, to find duplicates
-
-    def __str__(self) -> str:
-        return f"staging {self.activity_import_id}:{self.row_number}"
 
 
 class MonthClose(models.Model):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
+from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.selectors import upload_get_visible, uploads_visible_to
 from consortia.models import Organisation, User
 from consortia.permissions import Action, can, filter_by_scope
 
+from .layouts import ACTIVITY_KINDS, kind_of
 from .models import (
-    ActivityImport,
-    ImportStatus,
     MonthClose,
     Position,
     Provider,
@@ -19,30 +20,25 @@ from .models import (
 )
 
 
-def imports_visible_to(*, user: User) -> QuerySet[ActivityImport]:
-    return filter_by_scope(
-        ActivityImport.objects.all(), user, Action.VIEW_MONEY, "commissioner__"
-    ).select_related("provider", "uploaded_by")
+def imports_visible_to(*, user: User) -> QuerySet[Upload]:
+    return uploads_visible_to(user, kinds=ACTIVITY_KINDS)
 
 
-def import_get_visible(*, user: User, pk: int) -> ActivityImport:
-    record = imports_visible_to(user=user).filter(pk=pk).first()
-    if record is None:
-        raise Http404("No such import.")
-    return record
+def import_get_visible(*, user: User, pk) -> Upload:
+    return upload_get_visible(user, pk, kinds=ACTIVITY_KINDS)
 
 
 def import_replaceable(
     *, commissioner: Organisation, kind: str, year: int, month: int, provider: Provider | None
-) -> ActivityImport | None:
+) -> Upload | None:
     """The current import a revision for this period and provider would replace."""
-    return ActivityImport.objects.filter(
+    return Upload.objects.filter(
         commissioner=commissioner,
-        kind=kind,
+        kind=kind_of(kind),
         year=year,
         month=month,
-        provider=provider,
-        status=ImportStatus.COMPLETE,
+        source=provider.code if provider else "",
+        status=UploadStatus.COMPLETE,
     ).first()
 
 

@@ -17,19 +17,6 @@ from consortia.models import Organisation, OrganisationKind
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="budgets.tasks.activity_import_task",
-    bind=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-)
-def activity_import_task(self, import_id: int) -> str:
-    from .services.imports import activity_import_process
-
-    return activity_import_process(import_id=import_id).status
-
-
 @shared_task(name="budgets.tasks.reconcile_run_task")
 def reconcile_run_task(run_id: int) -> None:
     """Fan out one task per locality, then finish (positions and alerts) in the chord's body."""

@@ -5,14 +5,6 @@ from . import views
 urlpatterns = [
     path("activity/", views.imports, name="activity-imports"),
     path("activity/imports/<int:pk>/", views.import_detail, name="activity-import"),
-    path(
-        "activity/imports/<int:pk>/errors.csv",
-        views.import_errors_csv,
-        name="activity-import-errors",
-    ),
-    path(
-        "activity/templates/<str:kind>.<str:fmt>", views.layout_template, name="activity-template"
-    ),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("reconciliation/run/", views.reconciliation_run, name="reconciliation-run"),
     path("reconciliation/close/", views.month_close_view, name="month-close"),

@@ -7,18 +7,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from budgets.periods import MONTH_NAMES, year_label
 from consortia.errors import ApplicationError
-from consortia.exports import Sheet, csv_response, xlsx_response
+from consortia.imports.selectors import upload_status_context
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, can, organisations_for
 
 from .forms import PeriodForm, ReopenForm, UploadForm
 from .holds import held_for_positions
-from .layouts import LAYOUTS, template_rows
-from .models import ImportKind, ImportStatus
+from .layouts import LAYOUTS
 from .selectors import (
     import_get_visible,
     import_replaceable,
@@ -111,7 +111,7 @@ def imports(request):
             "errors": _form_errors(form),
             "may_upload": may_upload,
             "imports": imports_visible_to(user=request.user)[:100],
-            "layouts": [(kind, label, LAYOUTS[kind]) for kind, label in ImportKind.choices],
+            "layouts": list(LAYOUTS.values()),
             "providers": providers_for(commissioner=commissioner),
         },
     )
@@ -119,41 +119,11 @@ def imports(request):
 
 @login_required
 def import_detail(request, pk: int):
-    record = import_get_visible(user=request.user, pk=pk)
-    template = (
-        "budgets/activity/_import_status.html"
-        if request.headers.get("HX-Request")
-        else "budgets/activity/import_detail.html"
-    )
-    return render(
-        request,
-        template,
-        {
-            "record": record,
-            "running": record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
-            "percent": int(100 * record.rows_done / record.rows_total) if record.rows_total else 0,
-        },
-    )
-
-
-@login_required
-def import_errors_csv(request, pk: int):
-    record = import_get_visible(user=request.user, pk=pk)
-    return csv_response(
-        f"import-{record.pk}-errors.csv",
-        ["row", "column", "problem"],
-        [[e["row"], e["column"], e["message"]] for e in record.errors],
-    )
-
-
-def layout_template(request, kind: str, fmt: str):
-    """A blank template of a layout with one example row (public: no data in it)."""
-    if kind not in LAYOUTS or fmt not in ("csv", "xlsx"):
-        raise Http404("No such template.")
-    header, example = template_rows(kind)
-    if fmt == "csv":
-        return csv_response(f"{kind}-template.csv", header, [example])
-    return xlsx_response(f"{kind}-template.xlsx", [Sheet(kind, header, [example])])
+    upload = import_get_visible(user=request.user, pk=pk)
+    context = upload_status_context(upload, status_url=reverse("activity-import", args=[pk]))
+    if request.headers.get("HX-Request"):
+        return render(request, "imports/_status.html", context)
+    return render(request, "budgets/activity/import_detail.html", context)
 
 
 @login_required

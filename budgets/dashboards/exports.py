@@ -205,8 +205,8 @@ def rows_table(data: dict, queryset) -> Table:
         (
             [
                 row.pk,
-                row.activity_import.original_name,
-                row.activity_import_id,
+                row.upload.original_name,
+                row.upload_id,
                 row.provider.code if row.provider else None,
                 row.pod,
                 row.code,

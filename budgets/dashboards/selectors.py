@@ -22,11 +22,10 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
+from budgets.activity.layouts import ACTIVITY_KINDS
 from budgets.activity.models import (
-    ActivityImport,
     ActivityRow,
     ActualSummary,
-    ImportStatus,
     Position,
     ReconciliationRun,
     RunStatusReco,
@@ -35,6 +34,7 @@ from budgets.activity.selectors import latest_run
 from budgets.allocation.models import ModelRunPractice, RunStatus
 from budgets.ledger.models import BudgetLine, LineCategory, PhasingProfile
 from budgets.periods import MONTH_NAMES, month_label, year_label
+from consortia.imports.models import Upload, UploadStatus
 from consortia.models import Organisation, OrganisationKind, User
 from consortia.money import format_money, split_exactly
 from consortia.permissions import Action, can, organisations_for
@@ -217,21 +217,21 @@ def _delegated_summaries(*, year: int, month: int) -> QuerySet[ActualSummary]:
 def import_problems(*, commissioner: Organisation, year: int) -> dict:
     """Files of the year that failed (nothing imported), newest first, each marked `resolved`
     when a later file of the same kind, provider and month was imported (two queries)."""
-    later_good = ActivityImport.objects.filter(
+    later_good = Upload.objects.filter(
         commissioner=commissioner,
         kind=OuterRef("kind"),
         year=OuterRef("year"),
         month=OuterRef("month"),
-        provider=OuterRef("provider"),
-        status__in=[ImportStatus.COMPLETE, ImportStatus.SUPERSEDED],
+        source=OuterRef("source"),
+        status__in=[UploadStatus.COMPLETE, UploadStatus.SUPERSEDED],
         uploaded_at__gt=OuterRef("uploaded_at"),
     )
-    failed = ActivityImport.objects.filter(
-        commissioner=commissioner, year=year, status=ImportStatus.FAILED
+    failed = Upload.objects.filter(
+        commissioner=commissioner, kind__in=ACTIVITY_KINDS, year=year, status=UploadStatus.FAILED
     ).annotate(resolved=Exists(later_good))
     counts = failed.aggregate(total=Count("id"), outstanding=Count("id", filter=Q(resolved=False)))
     return {
-        "shown": list(failed.select_related("provider")[:IMPORT_PROBLEMS_SHOWN]),
+        "shown": list(failed[:IMPORT_PROBLEMS_SHOWN]),
         "total": counts["total"],
         "outstanding": counts["outstanding"],
     }
@@ -239,8 +239,12 @@ def import_problems(*, commissioner: Organisation, year: int) -> dict:
 
 def held_activity(*, commissioner: Organisation, year: int) -> dict:
     """Late activity held because its month was closed: rows and files (one query)."""
-    totals = ActivityImport.objects.filter(
-        commissioner=commissioner, year=year, status=ImportStatus.COMPLETE, rows_held__gt=0
+    totals = Upload.objects.filter(
+        commissioner=commissioner,
+        kind__in=ACTIVITY_KINDS,
+        year=year,
+        status=UploadStatus.COMPLETE,
+        rows_held__gt=0,
     ).aggregate(rows=Sum("rows_held"), files=Count("id"))
     return {"rows": totals["rows"] or 0, "files": totals["files"]}
 
@@ -644,9 +648,9 @@ def rows_queryset(
             month=month,
             organisation=node,
             line=line,
-            activity_import__status=ImportStatus.COMPLETE,
+            upload__status=UploadStatus.COMPLETE,
         )
-        .select_related("provider", "activity_import")
+        .select_related("provider", "upload")
         .order_by("id")
     )
 

@@ -204,16 +204,35 @@ class Date(ColumnType):
 
 @dataclass(frozen=True)
 class DateTime(ColumnType):
-    """A local date and time, "YYYY-MM-DD HH:MM" (seconds, if given, are ignored)."""
+    """A local date and time: "YYYY-MM-DD HH:MM" (or ISO 8601 with a T; seconds are ignored);
+    a date alone is midnight."""
 
     dtype: Any = pl.Datetime("us")
     hint: str = "YYYY-MM-DD HH:MM"
 
     def value(self, text, ctx):
-        return text.str.slice(0, 16).str.to_datetime("%Y-%m-%d %H:%M", strict=False)
+        clean = text.str.replace("T", " ", literal=True).str.slice(0, 16)
+        clean = pl.when(clean.str.len_chars() == 10).then(clean + " 00:00").otherwise(clean)
+        return clean.str.to_datetime("%Y-%m-%d %H:%M", strict=False)
 
     def problem(self, text, ctx):
         return quoted(text, "is not a date and time (YYYY-MM-DD HH:MM).")
+
+
+@dataclass(frozen=True)
+class Pattern(ColumnType):
+    """Text matching a regular expression (e.g. a three-digit treatment function code)."""
+
+    pattern: str = ".*"
+    message: str = "is not in the expected form."
+    upper: bool = False
+
+    def value(self, text, ctx):
+        value = text.str.to_uppercase() if self.upper else text
+        return pl.when(value.str.contains(self.pattern)).then(value)
+
+    def problem(self, text, ctx):
+        return quoted(text, self.message)
 
 
 @dataclass(frozen=True)
@@ -270,6 +289,9 @@ class LoadResult:
     loaded: int = 0
     held: int = 0
     updated: int = 0
+    # Rows that clash with what is already stored, found while loading: (row, column, message).
+    # Any of them rolls the whole load back, like an error found by the checks.
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 Loader = Callable[["Upload", Iterator[pl.DataFrame], CheckContext], LoadResult]
@@ -289,10 +311,14 @@ class Layout:
     derive: Callable[[CheckContext], Iterable[list[pl.Expr]]] = lambda ctx: ()
     rules: Callable[[CheckContext], Iterable[Rule]] = lambda ctx: ()
     unique_by: tuple[str, ...] = ()  # a row repeating these values is a duplicate
+    duplicate_what: str = "the same row twice"  # says what a duplicate repeats
     money_column: str | None = None  # summed into the upload's control total
     period: str | None = None  # "month": uploads name a year and a month; "year"; None
     source: str | None = None  # what `Upload.source` names ("provider"), if it is required
     patient_identifiers: bool = False  # the file holds NHS numbers: it is not kept
+    # The loader finds errors too (rows that clash with what is stored): it then sees every good
+    # row even when others failed their checks, so that every problem is listed at once.
+    loader_checks: bool = False
     permission: str = "change_money"  # the consortia.permissions action needed to upload
     description: str = ""
 

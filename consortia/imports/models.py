@@ -82,5 +82,12 @@ class Upload(models.Model):
         return layout_for(self.kind)
 
     @property
+    def total_display(self) -> str:
+        """The control total as "£1,234.56" (blank for kinds without money)."""
+        from consortia.money import format_money
+
+        return "" if self.total_pence is None else format_money(self.total_pence)
+
+    @property
     def is_finished(self) -> bool:
         return self.status not in (UploadStatus.QUEUED, UploadStatus.RUNNING)

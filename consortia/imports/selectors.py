@@ -39,3 +39,17 @@ def upload_progress(upload: Upload) -> tuple[int, int | None]:
     if upload.status == UploadStatus.QUEUED:
         return 0, upload.rows_total
     return upload.rows_total or 0, upload.rows_total
+
+
+def upload_status_context(upload: Upload, *, status_url: str) -> dict:
+    """What templates/imports/_status.html needs to show an upload's status and progress."""
+    done, total = upload_progress(upload)
+    running = upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING)
+    return {
+        "upload": upload,
+        "status_url": status_url,
+        "done": done,
+        "total": total,
+        "percent": min(int(100 * done / total), 99) if running and total else 0,
+        "running": running,
+    }

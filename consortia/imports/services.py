@@ -82,8 +82,10 @@ def upload_create(
     source: str = "",
     revision_of: Upload | None = None,
     actor_label: str = "",
+    enqueue: bool = True,
 ) -> Upload:
-    """Accept a file for import; it is checked and loaded in the background.
+    """Accept a file for import; it is checked and loaded in the background (unless `enqueue`
+    is false: see `upload_receive`).
 
     Refused at once: a file that is not CSV or XLSX, empty, or over the size limit; the same
     file a second time; a second file for a period without saying which it revises.
@@ -187,8 +189,16 @@ def upload_create(
             "revision_of": revision_of.pk if revision_of else None,
         },
     )
-    transaction.on_commit(lambda: upload_enqueue(upload_id=upload.pk))
+    if enqueue:
+        transaction.on_commit(lambda: upload_enqueue(upload_id=upload.pk))
     return upload
+
+
+def upload_receive(**kwargs) -> Upload:
+    """Accept a small file and process it at once, in this process, for a sender who waits for
+    the answer (reference data, outcomes): the same checks and loading as in the background."""
+    upload = upload_create(**kwargs, enqueue=False)
+    return upload_process(upload_id=upload.pk)
 
 
 def upload_enqueue(*, upload_id: int) -> None:
@@ -364,7 +374,7 @@ def upload_process(*, upload_id: int) -> Upload:
             if checked.hashes is not None:
                 duplicates.add(checked.rows["row_number"], checked.hashes)
             cache.set(progress_key(upload.pk), state["rows"], timeout=24 * 3600)
-            if not errors.count:
+            if not errors.count or layout.loader_checks:
                 yield checked.rows
 
     try:
@@ -375,9 +385,11 @@ def upload_process(*, upload_id: int) -> Upload:
             result = layout.loader(upload, good, ctx)
             for _ in good:  # a loader that stopped early: the rest is still checked
                 pass
+            for row, column, message in result.errors:
+                errors.add(row, column, message)
             repeats, pairs = duplicates.duplicates()
             for row, first in pairs:
-                errors.add(row, "", f"Duplicate of row {first}: the same row twice.")
+                errors.add(row, "", f"Duplicate of row {first}: {layout.duplicate_what}.")
             errors.count += repeats - len(pairs)
             if not state["rows"] and not errors.count:
                 errors.add(2, "", "The file has a header but no rows of data.")

@@ -12,8 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consortia.errors import ApplicationError
+from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.serializers import UploadOut
 
-from .models import OutcomeCount, OutcomeImport, OutcomeImportStatus, OutcomeMeasure
+from .models import OutcomeCount, OutcomeMeasure
 from .selectors import (
     outcome_commissioners_for,
     outcome_comparison,
@@ -38,12 +40,12 @@ class OutcomeCountOut(serializers.ModelSerializer):
     area_name = serializers.SerializerMethodField()
     area_kind = serializers.SerializerMethodField()
     period = serializers.CharField(read_only=True)
-    outcome_import = serializers.PrimaryKeyRelatedField(read_only=True)
+    upload = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = OutcomeCount
         fields = ["commissioner", "area", "area_name", "area_kind", "measure", "period", "year",
-                  "month", "count", "outcome_import"]  # fmt: skip
+                  "month", "count", "upload"]  # fmt: skip
 
     def get_area_name(self, count) -> str:
         return (count.organisation or count.comparator).name
@@ -150,16 +152,6 @@ class OutcomeComparisonApi(APIView):
         return Response(MeasureComparisonOut(data["comparisons"], many=True).data)
 
 
-class OutcomeImportOut(serializers.ModelSerializer):
-    commissioner = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    errors = serializers.JSONField(read_only=True)
-
-    class Meta:
-        model = OutcomeImport
-        fields = ["id", "commissioner", "original_name", "content_hash", "status", "uploaded_at",
-                  "rows_total", "rows_added", "rows_replaced", "error_count", "errors"]  # fmt: skip
-
-
 class OutcomeImportIn(serializers.Serializer):
     file = serializers.FileField()
     commissioner = serializers.CharField(required=False)
@@ -169,15 +161,15 @@ class OutcomeImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     """Import a file of counts (area, measure, period, count): all rows (201) or, with any
     error, none (400, with the import's id and each problem by row and column in `extra`)."""
 
-    serializer_class = OutcomeImportOut
+    serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return OutcomeImport.objects.none()
+            return Upload.objects.none()
         return outcome_imports_visible_to(user=self.request.user)
 
-    @extend_schema(request=OutcomeImportIn, responses={201: OutcomeImportOut, 400: None})
+    @extend_schema(request=OutcomeImportIn, responses={201: UploadOut, 400: None})
     def create(self, request):
         data = OutcomeImportIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -186,10 +178,10 @@ class OutcomeImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
             commissioner=_commissioner(request.user, data.validated_data.get("commissioner")),
             upload=data.validated_data["file"],
         )
-        if record.status != OutcomeImportStatus.COMPLETE:
+        if record.status != UploadStatus.COMPLETE:
             raise ApplicationError(
                 f"{record.error_count} problem{'s' if record.error_count != 1 else ''}: nothing "
                 "was imported. Correct the rows listed and import the file again.",
                 {"import": record.pk, "errors": record.errors},
             )
-        return Response(OutcomeImportOut(record).data, status=status.HTTP_201_CREATED)
+        return Response(UploadOut(record).data, status=status.HTTP_201_CREATED)

@@ -69,7 +69,7 @@ def counts_table(counts) -> Table:
                 OutcomeMeasure(c.measure).label,
                 c.period,
                 c.count,
-                c.outcome_import_id,
+                c.upload_id,
             ]
             for c in counts.iterator()
         ),

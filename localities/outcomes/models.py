@@ -31,42 +31,6 @@ class OutcomeComparator(models.Model):
         return self.name
 
 
-class OutcomeImportStatus(models.TextChoices):
-    COMPLETE = "complete", "Imported"
-    FAILED = "failed", "Failed: nothing imported"
-
-
-class OutcomeImport(models.Model):
-    """One uploaded file of outcome counts: all of it imported, or (with any error) none of it."""
-
-    commissioner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    original_name = models.CharField(max_length=255)
-    content_hash = models.CharField(max_length=64)
-    status = models.CharField(max_length=20, choices=OutcomeImportStatus.choices)
-    uploaded_by = models.ForeignKey(
-        "consortia.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_added = models.PositiveIntegerField(default=0)
-    rows_replaced = models.PositiveIntegerField(default=0)  # same area, measure and period
-    error_count = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list)  # [{"row": n, "column": c, "message": m}], first 1000
-
-    class Meta:
-        ordering = ["-uploaded_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["commissioner", "content_hash"],
-                condition=Q(status="complete"),
-                name="outcome_import_same_file_once",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"Outcomes #{self.pk} ({self.original_name})"
-
-
 class OutcomeCount(models.Model):
     """A count of one measure for one area in one period: a financial year (month 0) or a month
     of it (M1 April .. M12 March). The area is a node of the tree (the commissioner, a locality
@@ -84,9 +48,7 @@ class OutcomeCount(models.Model):
     year = models.PositiveSmallIntegerField()  # financial year by its starting calendar year
     month = models.PositiveSmallIntegerField()  # 0 for the whole year
     count = models.PositiveBigIntegerField()
-    outcome_import = models.ForeignKey(
-        OutcomeImport, on_delete=models.PROTECT, related_name="counts"
-    )
+    upload = models.ForeignKey("imports.Upload", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["commissioner_id", "measure", "area", "year", "month"]

@@ -15,10 +15,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import QuerySet
 from django.http import Http404
 
+from consortia.imports.models import Upload
 from consortia.models import Organisation, OrganisationKind, User
 from consortia.permissions import Action, grants_for
 
-from .models import OutcomeCount, OutcomeImport, OutcomeMeasure, period_label
+from .layouts import KIND
+from .models import OutcomeCount, OutcomeMeasure, period_label
 
 Period = tuple[int, int]  # (financial year, month: 0 for the whole year)
 
@@ -48,13 +50,13 @@ def outcome_counts_visible_to(*, user: User) -> QuerySet[OutcomeCount]:
     ).select_related("commissioner", "organisation", "comparator")
 
 
-def outcome_imports_visible_to(*, user: User) -> QuerySet[OutcomeImport]:
-    return OutcomeImport.objects.filter(
-        commissioner__path__in=_commissioner_paths(user)
+def outcome_imports_visible_to(*, user: User) -> QuerySet[Upload]:
+    return Upload.objects.filter(
+        kind=KIND, commissioner__path__in=_commissioner_paths(user)
     ).select_related("uploaded_by", "commissioner")
 
 
-def outcome_import_get_visible(*, user: User, pk: int) -> OutcomeImport:
+def outcome_import_get_visible(*, user: User, pk: int) -> Upload:
     record = outcome_imports_visible_to(user=user).filter(pk=pk).first()
     if record is None:
         raise Http404("No such import.")
@@ -164,7 +166,7 @@ def outcome_comparison(
         raise Http404("No such organisation.")
     counts = list(
         OutcomeCount.objects.filter(commissioner=commissioner).select_related(
-            "organisation", "comparator", "outcome_import"
+            "organisation", "comparator", "upload"
         )
     )
     held = periods_held(counts)
@@ -200,7 +202,7 @@ def outcome_comparison(
         "comparisons": comparisons,
         "periods": [(p, period_label(*p)) for p in all_periods],
         "comparators": sorted({c.comparator.name for c in counts if c.comparator_id}),
-        "demo": any(c.outcome_import.original_name.startswith("DEMO_") for c in counts),
+        "demo": any(c.upload.original_name.startswith("DEMO_") for c in counts),
     }
 
 

@@ -7,9 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from consortia.errors import ApplicationError
 from consortia.exports import Sheet, csv_response, xlsx_response
+from consortia.imports.selectors import upload_status_context
 from consortia.models import Organisation
 from consortia.permissions import Action, can
 
@@ -162,18 +164,6 @@ def imports(request):
 
 @login_required
 def import_detail(request, pk: int):
-    return render(
-        request,
-        "localities/outcome_import_detail.html",
-        {"record": outcome_import_get_visible(user=request.user, pk=pk)},
-    )
-
-
-@login_required
-def import_errors_csv(request, pk: int):
-    record = outcome_import_get_visible(user=request.user, pk=pk)
-    return csv_response(
-        f"outcomes-import-{record.pk}-errors.csv",
-        ["row", "column", "problem"],
-        [[e["row"], e["column"], e["message"]] for e in record.errors],
-    )
+    upload = outcome_import_get_visible(user=request.user, pk=pk)
+    context = upload_status_context(upload, status_url=reverse("outcomes-import", args=[pk]))
+    return render(request, "localities/outcome_import_detail.html", context)

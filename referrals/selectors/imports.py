@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from django.http import Http404
-
+from consortia.imports.models import Upload
+from consortia.imports.selectors import upload_get_visible, uploads_visible_to
 from consortia.models import Organisation, User
 from consortia.permissions import Action, filter_by_scope
 
-from ..models import (
-    InformationEvent,
-    Referral,
-    ReferralImport,
-)
+from ..layouts import INFORMATION, REFERRALS
+from ..models import InformationEvent, Referral
+
+KINDS = [REFERRALS, INFORMATION]
 
 
 def referral_imports_visible_to(*, user: User):
-    return filter_by_scope(
-        ReferralImport.objects.all(), user, Action.VIEW_MONEY, "commissioner__"
-    ).select_related("uploaded_by")
+    return uploads_visible_to(user, kinds=KINDS)
 
 
-def referral_import_get_visible(*, user: User, pk: int) -> ReferralImport:
-    record = referral_imports_visible_to(user=user).filter(pk=pk).first()
-    if record is None:
-        raise Http404("No such import.")
-    return record
+def referral_import_get_visible(*, user: User, pk) -> Upload:
+    return upload_get_visible(user, pk, kinds=KINDS)
 
 
 def referrals_visible_to(*, user: User):
@@ -42,6 +36,6 @@ def information_events_visible_to(*, user: User):
 
 def is_demo(*, commissioner: Organisation) -> bool:
     """The demo's data is synthetic: pages say so."""
-    return ReferralImport.objects.filter(
-        commissioner=commissioner, original_name__startswith="SYNTHETIC"
+    return Upload.objects.filter(
+        commissioner=commissioner, kind__in=KINDS, original_name__startswith="SYNTHETIC"
     ).exists()

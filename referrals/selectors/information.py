@@ -11,7 +11,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from budgets.models import ActivityRow, ImportKind, ImportStatus, Provider
+from budgets.models import ActivityRow, Provider
+from consortia.imports.models import UploadStatus
 from consortia.models import Organisation, User
 from consortia.money import round_pence
 from consortia.permissions import Action, filter_by_scope
@@ -175,8 +176,8 @@ def held_cells(
         provider__commissioner=commissioner,
         provider__payment_on_information=True,
         held=False,
-        activity_import__status=ImportStatus.COMPLETE,
-        activity_import__kind=ImportKind.HOSPITAL,
+        upload__status=UploadStatus.COMPLETE,
+        upload__kind="activity.hospital",
     )
     if path:
         events = events.filter(practice__path__startswith=path)

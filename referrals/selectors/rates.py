@@ -12,8 +12,9 @@ from django.db.models import Count, Max, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from budgets.models import ActivityRow, ImportKind, ImportStatus
+from budgets.models import ActivityRow
 from budgets.periods import month_start
+from consortia.imports.models import UploadStatus
 from consortia.models import Organisation, OrganisationKind, User
 from consortia.money import round_pence
 from consortia.permissions import Action, can, grants_for
@@ -205,8 +206,8 @@ def _counts(
                 line__commissioner=commissioner,
                 organisation__path__startswith=path,
                 held=False,
-                activity_import__status=ImportStatus.COMPLETE,
-                activity_import__kind=ImportKind.PRESCRIBING,
+                upload__status=UploadStatus.COMPLETE,
+                upload__kind="activity.prescribing",
             )
             .values_list("organisation_id")
             .annotate(items=Sum("activity"), cost=Sum("cost"))
@@ -554,7 +555,7 @@ def practice_trend(
                 organisation=practice,
                 line__code="PRESC",
                 held=False,
-                activity_import__status=ImportStatus.COMPLETE,
+                upload__status=UploadStatus.COMPLETE,
             )
             .values_list("year", "month")
             .annotate(n=Sum("activity"))

@@ -2,13 +2,7 @@
 API (information.py), the rules clinicians approve (rules.py), peer review, and local schemes
 with conflicts of interest (schemes.py). Callers import from here."""
 
-from .imports import (
-    BATCH,
-    MAX_STORED_ERRORS,
-    csv_bytes,
-    referral_import_create,
-    referral_import_process,
-)
+from .imports import csv_bytes, referral_import_create
 from .information import (
     information_event_create,
     information_received_record,
@@ -34,8 +28,6 @@ from .schemes import (
 )
 
 __all__ = [
-    "BATCH",
-    "MAX_STORED_ERRORS",
     "age_weighting_record",
     "conflict_justify",
     "csv_bytes",
@@ -51,7 +43,6 @@ __all__ = [
     "provider_payment_on_information_set",
     "referral_create",
     "referral_import_create",
-    "referral_import_process",
     "scheme_activity_record",
     "scheme_register",
 ]

@@ -16,6 +16,7 @@ from consortia.models import Organisation, OrganisationKind, Role, User
 from consortia.permissions import Action, holds_role_over, require
 from consortia.services import audit_record
 
+from ..layouts import _delay_hours
 from ..models import (
     InformationEvent,
     InformationKind,
@@ -23,7 +24,6 @@ from ..models import (
 )
 from ..patients import InvalidNhsNumber, patient_key
 from .common import _aware, _commissioner_of, _locality_of
-from .imports import _delay_hours
 
 
 def _require_data_entry(actor: User, practice: Organisation) -> None:

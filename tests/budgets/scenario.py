@@ -14,9 +14,11 @@ import time
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from budgets.activity.services.imports import activity_import_create, activity_import_process
+from budgets.activity.services.imports import activity_import_create
 from budgets.ledger.services import account_get_or_create, budget_line_create, ledger_post
-from budgets.models import AccountPurpose, ImportStatus, LineCategory, Provider, TariffPrice
+from budgets.models import AccountPurpose, LineCategory, Provider, TariffPrice
+from consortia.imports.models import UploadStatus
+from consortia.imports.services import upload_process
 from consortia.models import OrganisationKind, Role, User
 from consortia.services import organisation_create, role_assign
 
@@ -142,11 +144,11 @@ def upload(
         upload=SimpleUploadedFile(name, data),
         replaces=replaces,
     )
-    activity_import_process(import_id=record.pk)
+    upload_process(upload_id=record.pk)
     # With a real worker, the worker may have claimed the file first: wait for it.
     deadline = time.monotonic() + 60
     record.refresh_from_db()
-    while record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+    while record.status in (UploadStatus.QUEUED, UploadStatus.RUNNING):
         assert time.monotonic() < deadline, f"{record} did not finish"
         time.sleep(0.1)
         record.refresh_from_db()

@@ -6,8 +6,9 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from budgets.models import ActivityRow, ImportStatus
+from budgets.models import ActivityRow
 from consortia.errors import ApplicationError
+from consortia.imports.models import UploadStatus
 from tests.budgets.scenario import HOSPITAL_HEADER, build, upload
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ def s(cumbria):
 
 
 def rows_of(record):
-    return ActivityRow.objects.filter(activity_import_id=record.pk)
+    return ActivityRow.objects.filter(upload_id=record.pk)
 
 
 def test_a_valid_hospital_file_is_priced_at_tariff_and_loaded(s):
@@ -31,8 +32,8 @@ def test_a_valid_hospital_file_is_priced_at_tariff_and_loaded(s):
         + "RXX,Y00002,M1,NEL,XX99Z,1,2000,N,N\n",
     )  # non-contract
 
-    assert record.status == ImportStatus.COMPLETE, record.errors
-    assert record.rows_imported == 3 and record.rows_total == 3
+    assert record.status == UploadStatus.COMPLETE, record.errors
+    assert record.rows_loaded == 3 and record.rows_total == 3
     costs = {
         (r.organisation.code, r.line.code): r.cost
         for r in rows_of(record).select_related("organisation", "line")
@@ -54,7 +55,7 @@ def test_an_xlsx_file_loads_the_same_way(s):
 
     record = upload(s, buffer.getvalue(), kind="prescribing", name="presc.xlsx", provider=False)
 
-    assert record.status == ImportStatus.COMPLETE, record.errors
+    assert record.status == UploadStatus.COMPLETE, record.errors
     row = rows_of(record).get()
     assert (row.cost, row.activity, row.line.code) == (230_10, 120, "PRESC")
 
@@ -80,7 +81,7 @@ BAD = [
 def test_each_bad_row_imports_nothing_and_names_row_and_column(s, case, bad_row, column, message):
     record = upload(s, HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,1,,Y,N\n" + bad_row)
 
-    assert record.status == ImportStatus.FAILED
+    assert record.status == UploadStatus.FAILED
     assert not rows_of(record).exists()
     assert record.errors[0]["row"] == 3 and record.errors[0]["column"] == column
     assert message in record.errors[0]["message"]
@@ -96,7 +97,7 @@ def test_every_bad_row_is_reported_not_just_the_first(s):
 def test_missing_columns_are_named(s):
     record = upload(s, "provider_code,practice_code,month\nRXX,Y00001,M1\n")
 
-    assert record.status == ImportStatus.FAILED
+    assert record.status == UploadStatus.FAILED
     assert {e["column"] for e in record.errors} == {
         "pod",
         "code",
@@ -114,7 +115,7 @@ def test_a_file_in_the_wrong_encoding_is_refused_with_what_to_do(s):
 
     record = upload(s, content)
 
-    assert record.status == ImportStatus.FAILED
+    assert record.status == UploadStatus.FAILED
     assert "UTF-8" in record.errors[0]["message"]
     assert not rows_of(record).exists()
 
@@ -123,7 +124,7 @@ def test_duplicate_rows_are_found_and_nothing_is_imported(s):
     line = "RXX,Y00001,M1,EL,AA11A,1,,Y,N\n"
     record = upload(s, HOSPITAL_HEADER + line + "RXX,Y00002,M1,EL,AA11A,1,,Y,N\n" + line)
 
-    assert record.status == ImportStatus.FAILED
+    assert record.status == UploadStatus.FAILED
     assert record.errors == [
         {"row": 4, "column": "", "message": "Duplicate of row 2: the same activity twice."}
     ]
@@ -146,7 +147,7 @@ def test_a_second_file_for_the_same_provider_and_month_must_say_it_is_a_revision
     revision = upload(s, HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,2,,Y,N\n", replaces=first)
 
     first.refresh_from_db()
-    assert (first.status, revision.status) == (ImportStatus.SUPERSEDED, ImportStatus.COMPLETE)
+    assert (first.status, revision.status) == (UploadStatus.SUPERSEDED, UploadStatus.COMPLETE)
     assert rows_of(first).count() == 1  # kept in history
     assert rows_of(revision).get().cost == 200_00
 

@@ -4,7 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from budgets.models import ActivityImport, ImportStatus, ReconciliationRun
+from budgets.models import ReconciliationRun
+from consortia.imports.models import Upload, UploadStatus
 from tests.budgets.scenario import HOSPITAL_HEADER, build
 from tests.budgets.test_reconciliation import load_months, reconcile
 
@@ -27,7 +28,7 @@ def test_finance_uploads_a_file_and_sees_it_imported(client, s, django_capture_o
             {"kind": "hospital", "year": 2010, "month": 1, "provider": "rxx", "file": upload},
         )
 
-    record = ActivityImport.objects.get(original_name="m1.csv")
+    record = Upload.objects.get(original_name="m1.csv")
     assert response["Location"] == f"/activity/imports/{record.pk}/"
     html = client.get(response["Location"]).content.decode()
     assert "Imported" in html and "1 rows imported" in html
@@ -52,8 +53,8 @@ def test_a_bad_file_shows_each_problem_by_row_and_column(
     html = client.get(response["Location"]).content.decode()
     assert "2 problems: nothing was imported" in html
     assert "Unknown practice &#x27;Q12345&#x27;" in html
-    record = ActivityImport.objects.get(original_name="bad.csv")
-    report = client.get(f"/activity/imports/{record.pk}/errors.csv").content.decode()
+    record = Upload.objects.get(original_name="bad.csv")
+    report = client.get(f"/imports/{record.pk}/errors.csv").content.decode()
     assert report.splitlines()[0] == "row,column,problem"
     assert report.splitlines()[1].startswith("3,practice_code,Unknown practice")
 
@@ -67,14 +68,14 @@ def test_an_unknown_provider_on_the_form_is_named(client, s):
     ).content.decode()
 
     assert "Unknown provider &#x27;NOPE&#x27;" in html
-    assert not ActivityImport.objects.filter(original_name="x.csv").exists()
+    assert not Upload.objects.filter(original_name="x.csv").exists()
 
 
 def test_templates_download_with_the_documented_columns(client):
-    csv_text = client.get("/activity/templates/prescribing.csv").content.decode()
+    csv_text = client.get("/imports/templates/activity.prescribing.csv").content.decode()
 
     assert csv_text.splitlines()[0] == "practice_code,month,items,nic,actual_cost"
-    assert client.get("/activity/templates/hospital.xlsx")["Content-Type"].startswith(
+    assert client.get("/imports/templates/activity.hospital.xlsx")["Content-Type"].startswith(
         "application/vnd.openxmlformats"
     )
 
@@ -114,7 +115,7 @@ def test_the_api_takes_a_file_reports_progress_and_reconciles(
         )
     assert created.status_code == 202
     detail = api.get(f"/api/activity-imports/{created.json()['id']}/").json()
-    assert (detail["status"], detail["rows_imported"], detail["errors"]) == ("complete", 1, [])
+    assert (detail["status"], detail["rows_loaded"], detail["errors"]) == ("complete", 1, [])
 
     with django_capture_on_commit_callbacks(execute=True):
         run = api.post("/api/reconciliations/", {"year": 2010, "month": 1, "commissioner": "TIC"})
@@ -146,7 +147,7 @@ def test_the_api_reports_the_row_errors_of_a_failed_file(s, django_capture_on_co
         )
 
     detail = api.get(f"/api/activity-imports/{created.json()['id']}/").json()
-    assert detail["status"] == ImportStatus.FAILED
+    assert detail["status"] == UploadStatus.FAILED
     assert detail["errors"][0]["row"] == 2 and detail["errors"][0]["column"] == "month"
 
 

@@ -3,7 +3,8 @@
 import pytest
 
 from budgets.activity.demo import MONTHS_CLOSED, MONTHS_LOADED, OUT_OF_LINE, cumbria_activity_load
-from budgets.models import ActivityImport, ImportStatus, MonthClose, Position, RunStatusReco
+from budgets.models import MonthClose, Position, RunStatusReco
+from consortia.imports.models import Upload, UploadStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -12,10 +13,10 @@ def test_the_demo_year_is_imported_reconciled_and_shows_practices_out_of_line(cu
     run = cumbria_activity_load()
 
     assert run.status == RunStatusReco.SUCCEEDED and run.month == MONTHS_LOADED
-    assert not ActivityImport.objects.exclude(status=ImportStatus.COMPLETE).exists()
+    assert not Upload.objects.exclude(status=UploadStatus.COMPLETE).exists()
     assert all(
         name.startswith("SYNTHETIC-")
-        for name in ActivityImport.objects.values_list("original_name", flat=True)
+        for name in Upload.objects.values_list("original_name", flat=True)
     )
     localities = Position.objects.filter(run=run, line__isnull=True, organisation__kind="locality")
     assert localities.count() == 6
@@ -33,7 +34,7 @@ def test_the_demo_year_is_imported_reconciled_and_shows_practices_out_of_line(cu
 
 def test_loading_the_demo_activity_twice_changes_nothing(cumbria):
     first = cumbria_activity_load()
-    imports = ActivityImport.objects.count()
+    imports = Upload.objects.count()
 
     assert cumbria_activity_load().pk == first.pk
-    assert ActivityImport.objects.count() == imports
+    assert Upload.objects.count() == imports

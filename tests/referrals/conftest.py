@@ -8,10 +8,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from consortia.imports.layouts import layout_for
+from consortia.imports.services import upload_process
 from localities.services import list_size_record
 from referrals.layouts import LAYOUTS
 from referrals.models import ReferralImportKind
-from referrals.services import csv_bytes, referral_import_create, referral_import_process
+from referrals.services import csv_bytes, referral_import_create
 from tests.budgets.scenario import build
 
 
@@ -55,14 +57,14 @@ def tic(cumbria):
 
 
 def import_rows(actor, commissioner, kind, rows, name="file.csv"):
-    header = [c.name for c in LAYOUTS[kind]]
+    header = [c.name for c in layout_for(LAYOUTS[kind]).columns]
     record = referral_import_create(
         actor=actor,
         commissioner=commissioner,
         kind=kind,
         upload=SimpleUploadedFile(name, csv_bytes(header, rows)),
     )
-    return referral_import_process(import_id=record.pk)
+    return upload_process(upload_id=record.pk)
 
 
 def referral_rows(practice_code, count, *, specialty="130", provider="RXX", start=0, month=4):

@@ -6,8 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from consortia.errors import ApplicationError
+from consortia.imports.layouts import layout_for
+from consortia.imports.models import Upload
 from referrals.layouts import LAYOUTS
-from referrals.models import InformationEvent, Referral, ReferralImport, ReferralImportKind
+from referrals.models import InformationEvent, Referral, ReferralImportKind
 from referrals.services import csv_bytes, referral_import_create
 from tests.referrals.conftest import import_rows, referral_rows, valid_nhs_number
 
@@ -18,7 +20,7 @@ R, INFO = ReferralImportKind.REFERRALS, ReferralImportKind.INFORMATION
 def test_a_good_file_imports_every_row(tic):
     record = import_rows(tic["finance"], tic["icb"], R, referral_rows("Y00001", 5))
 
-    assert record.status == "complete" and record.rows_imported == 5
+    assert record.status == "complete" and record.rows_loaded == 5
     assert Referral.objects.filter(practice=tic["p1"], year=2010, month=1).count() == 5
 
 
@@ -46,9 +48,9 @@ def test_a_missing_column_is_named(tic):
     upload = SimpleUploadedFile("x.csv", b"practice_code,referred_on\nY00001,2010-04-01\n")
     record = referral_import_create(actor=tic["finance"], commissioner=tic["icb"], kind=R,
                                     upload=upload)  # fmt: skip
-    from referrals.services import referral_import_process
+    from consortia.imports.services import upload_process
 
-    record = referral_import_process(import_id=record.pk)
+    record = upload_process(upload_id=record.pk)
     assert record.status == "failed"
     assert {e["column"] for e in record.errors} >= {"specialty", "nhs_number"}
 
@@ -64,7 +66,7 @@ def test_the_same_file_twice_is_refused(tic):
 def test_an_xlsx_file_keeps_its_dates(tic, tmp_path):
     workbook = Workbook()
     sheet = workbook.active
-    sheet.append([c.name for c in LAYOUTS[R]])
+    sheet.append([c.name for c in layout_for(LAYOUTS[R]).columns])
     import datetime as dt
 
     sheet.append(["Y00002", dt.date(2010, 5, 17), 130, "RXX", "urgent", "", "943 476 5919"])
@@ -76,9 +78,9 @@ def test_an_xlsx_file_keeps_its_dates(tic, tmp_path):
         kind=R,
         upload=SimpleUploadedFile("referrals.xlsx", path.read_bytes()),
     )
-    from referrals.services import referral_import_process
+    from consortia.imports.services import upload_process
 
-    assert referral_import_process(import_id=record.pk).status == "complete"
+    assert upload_process(upload_id=record.pk).status == "complete"
     referral = Referral.objects.get(practice=tic["p2"])
     assert (str(referral.referred_on), referral.month, referral.priority) == (
         "2010-05-17",
@@ -97,7 +99,7 @@ def test_information_that_arrives_later_is_recorded_against_its_reference(tic):
 
     record = import_rows(tic["finance"], tic["icb"], INFO, later, name="later.csv")
 
-    assert (record.status, record.rows_imported, record.rows_updated) == ("complete", 0, 1)
+    assert (record.status, record.rows_loaded, record.rows_updated) == ("complete", 0, 1)
     a1, a2 = InformationEvent.objects.order_by("reference")
     assert a1.delay_hours == 120 and a2.delay_hours == 18  # 17.5 hours, rounded up
     assert (a1.year, a1.month, a2.kind) == (2010, 1, "discharge_summary")
@@ -123,7 +125,7 @@ def test_information_contradicting_what_was_recorded_is_a_row_error(tic):
 def test_finance_uploads_on_the_page_and_sees_errors_by_row(tic, client,
                                                             django_capture_on_commit_callbacks):  # fmt: skip
     client.force_login(tic["finance"])
-    header = [c.name for c in LAYOUTS[R]]
+    header = [c.name for c in layout_for(LAYOUTS[R]).columns]
     data = csv_bytes(header, [["Y00001", "2010-04-01", "130", "RXX", "routine", "", "123"]])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -131,11 +133,11 @@ def test_finance_uploads_on_the_page_and_sees_errors_by_row(tic, client,
             {"kind": "referrals", "file": SimpleUploadedFile("r.csv", data)},
         )
 
-    record = ReferralImport.objects.get(original_name="r.csv")
+    record = Upload.objects.get(original_name="r.csv")
     assert response["Location"] == f"/referrals/imports/{record.pk}/"
     html = client.get(response["Location"]).content.decode()
     assert "Failed: nothing imported" in html and "10 digits" in html
-    report = client.get(f"/referrals/imports/{record.pk}/errors.csv").content.decode()
+    report = client.get(f"/imports/{record.pk}/errors.csv").content.decode()
     assert report.splitlines()[1].startswith("2,nhs_number,")
 
 

@@ -63,7 +63,7 @@ def test_the_stored_value_is_never_the_number(tic):
     )
 
     assert record.status == "complete"
-    stored = Referral.objects.get(referral_import=record)
+    stored = Referral.objects.get(upload=record)
     assert stored.patient_key == patient_key("9434765919")
     with connection.cursor() as cursor:  # no column of any row holds the number
         cursor.execute("SELECT * FROM referrals_referral")

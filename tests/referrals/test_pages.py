@@ -98,8 +98,8 @@ def test_the_header_links_to_referrals(client, person, cumbria):
 
 
 def test_the_templates_download(client):
-    text = client.get("/referrals/templates/referrals.csv").content.decode()
+    text = client.get("/imports/templates/referrals.referrals.csv").content.decode()
     assert text.splitlines()[0] == (
         "practice_code,referred_on,specialty,provider_code,priority,clinician,nhs_number"
     )
-    assert client.get("/referrals/templates/information.xlsx").status_code == 200
+    assert client.get("/imports/templates/referrals.information.xlsx").status_code == 200

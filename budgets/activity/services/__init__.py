@@ -1,2 +1,2 @@
-"""Writes for activity: imports (imports.py, with its PostgreSQL twin imports_pg.py) and
-the monthly reconciliation and month close (reconciliation.py)."""
+"""Writes for activity: receiving files (imports.py, through the import pipeline) and the
+monthly reconciliation and month close (reconciliation.py)."""

@@ -125,7 +125,7 @@ INSERT INTO budgets_actualsummary (year, month, locality_id, organisation_id, li
 SELECT a.year, a.month, a.locality_id, a.organisation_id, a.line_id, SUM(a.cost),
        SUM(a.activity), COUNT(*)
 FROM budgets_activityrow a
-JOIN budgets_activityimport i ON i.id = a.activity_import_id
+JOIN imports_upload i ON i.id = a.upload_id
 WHERE a.year = %s AND a.locality_id = %s AND a.month IN ({months}) AND a.held = %s
   AND i.status = 'complete'
 GROUP BY a.year, a.month, a.locality_id, a.organisation_id, a.line_id

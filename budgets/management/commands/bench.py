@@ -25,17 +25,18 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from budgets.activity.services.imports import activity_import_create
+from budgets.activity.services.reconciliation import reconciliation_start
+from budgets.ledger.services import account_get_or_create, budget_line_create, ledger_post
 from budgets.models import (
     AccountPurpose,
-    ActivityImport,
     LineCategory,
     Provider,
     TariffPrice,
 )
-from budgets.services import account_get_or_create, budget_line_create, ledger_post
-from budgets.services.imports import activity_import_create, activity_import_process
-from budgets.services.reconciliation import reconciliation_start
 from consortia import celery_app
+from consortia.imports.models import Upload
+from consortia.imports.services import upload_process
 from consortia.models import Organisation, OrganisationKind
 
 SCALES = {  # practices, localities, months, rows
@@ -58,7 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args, scale, import_only, **options):
         if import_only is not None:  # child process: import one file, report peak memory
             started = time.perf_counter()
-            activity_import_process(import_id=import_only)
+            upload_process(upload_id=import_only)
             seconds = time.perf_counter() - started
             peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             self.stdout.write(f"SECONDS {seconds} PEAK_KIB {peak_kib}")
@@ -260,9 +261,7 @@ def _raw_copy(path: Path) -> float:
 
 def _import(world: dict, path: Path, month: int) -> tuple[float, int]:
     """Import in a child process (as a worker would); return (seconds, peak KiB)."""
-    ActivityImport.objects.filter(commissioner=world["icb"], month=month).update(
-        status="superseded"
-    )
+    Upload.objects.filter(commissioner=world["icb"], month=month).update(status="superseded")
     with path.open("rb") as handle:
         record = activity_import_create(
             actor=None,
@@ -318,7 +317,7 @@ def _hand_sql(world: dict, month: int) -> float:
         cursor.execute(
             "INSERT INTO bench_summary SELECT a.year, a.month, a.organisation_id, a.line_id, "
             "SUM(a.cost), SUM(a.activity), COUNT(*) FROM budgets_activityrow a "
-            "JOIN budgets_activityimport i ON i.id = a.activity_import_id "
+            "JOIN imports_upload i ON i.id = a.upload_id "
             "WHERE a.year = 2010 AND a.month <= %s AND i.status = 'complete' "
             "AND i.commissioner_id = %s GROUP BY a.year, a.month, a.organisation_id, a.line_id",
             [month, world["icb"].pk],

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("<int:pk>/errors.csv", views.upload_errors_csv, name="upload-errors"),
+    path("templates/<str:kind>.<str:fmt>", views.layout_template, name="layout-template"),
+]
