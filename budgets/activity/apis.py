@@ -21,14 +21,12 @@ from .holds import held_for_positions
 from .layouts import kind_of
 from .models import ImportKind, Position, ReconciliationRun
 from .selectors import (
-    import_replaceable,
     imports_visible_to,
     latest_run,
     positions_for,
-    providers_for,
     runs_visible_to,
 )
-from .services.imports import activity_import_create
+from .services.imports import activity_file_receive
 from .services.reconciliation import month_close, month_reopen, reconciliation_start
 
 
@@ -80,35 +78,15 @@ class ActivityImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
         data.is_valid(raise_exception=True)
         values = data.validated_data
         commissioner = _commissioner(request.user, values.get("commissioner"))
-        provider = None
-        if values.get("provider"):
-            provider = (
-                providers_for(commissioner=commissioner)
-                .filter(code=values["provider"].upper())
-                .first()
-            )
-            if provider is None:
-                raise serializers.ValidationError({"provider": "Unknown provider."})
-        replaces = (
-            import_replaceable(
-                commissioner=commissioner,
-                kind=values["kind"],
-                year=values["year"],
-                month=values["month"],
-                provider=provider,
-            )
-            if values["revision"]
-            else None
-        )
-        record = activity_import_create(
+        record = activity_file_receive(
             actor=request.user,
             commissioner=commissioner,
             kind=values["kind"],
             year=values["year"],
             month=values["month"],
-            provider=provider,
+            provider_code=values.get("provider") or "",
             upload=values["file"],
-            replaces=replaces,
+            revision=values["revision"],
         )
         record.refresh_from_db()
         return Response(UploadOut(record).data, status=status.HTTP_202_ACCEPTED)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.models import Upload
 from consortia.imports.selectors import upload_get_visible, uploads_visible_to
 from consortia.models import Organisation, User
 from consortia.permissions import Action, can, filter_by_scope
 
-from .layouts import ACTIVITY_KINDS, kind_of
+from .layouts import ACTIVITY_KINDS
 from .models import (
     MonthClose,
     Position,
@@ -26,20 +26,6 @@ def imports_visible_to(*, user: User) -> QuerySet[Upload]:
 
 def import_get_visible(*, user: User, pk) -> Upload:
     return upload_get_visible(user, pk, kinds=ACTIVITY_KINDS)
-
-
-def import_replaceable(
-    *, commissioner: Organisation, kind: str, year: int, month: int, provider: Provider | None
-) -> Upload | None:
-    """The current import a revision for this period and provider would replace."""
-    return Upload.objects.filter(
-        commissioner=commissioner,
-        kind=kind_of(kind),
-        year=year,
-        month=month,
-        source=provider.code if provider else "",
-        status=UploadStatus.COMPLETE,
-    ).first()
 
 
 def providers_for(*, commissioner: Organisation) -> QuerySet[Provider]:

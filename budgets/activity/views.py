@@ -21,7 +21,6 @@ from .holds import held_for_positions
 from .layouts import LAYOUTS
 from .selectors import (
     import_get_visible,
-    import_replaceable,
     imports_visible_to,
     latest_run,
     month_closes,
@@ -29,7 +28,7 @@ from .selectors import (
     providers_for,
     runs_visible_to,
 )
-from .services.imports import activity_import_create
+from .services.imports import activity_file_receive
 from .services.reconciliation import month_close, month_reopen, reconciliation_start
 
 
@@ -66,43 +65,23 @@ def imports(request):
             raise PermissionDenied("Only finance uploads activity files.")
         if form.is_valid():
             data = form.cleaned_data
-            provider = None
-            if data["provider"]:
-                provider = (
-                    providers_for(commissioner=commissioner)
-                    .filter(code=data["provider"].strip().upper())
-                    .first()
+            try:
+                upload = activity_file_receive(
+                    actor=request.user,
+                    commissioner=commissioner,
+                    kind=data["kind"],
+                    year=data["year"],
+                    month=data["month"],
+                    provider_code=data["provider"] or "",
+                    upload=data["file"],
+                    revision=data["revision"],
                 )
-                if provider is None:
-                    form.add_error("provider", f"Unknown provider '{data['provider']}'.")
-            if not form.errors:
-                replaces = (
-                    import_replaceable(
-                        commissioner=commissioner,
-                        kind=data["kind"],
-                        year=data["year"],
-                        month=data["month"],
-                        provider=provider,
-                    )
-                    if data["revision"]
-                    else None
-                )
-                try:
-                    record = activity_import_create(
-                        actor=request.user,
-                        commissioner=commissioner,
-                        kind=data["kind"],
-                        year=data["year"],
-                        month=data["month"],
-                        provider=provider,
-                        upload=data["file"],
-                        replaces=replaces,
-                    )
-                except ApplicationError as exc:
-                    field = exc.extra.get("field")
-                    form.add_error(field if field in form.fields else None, exc.message)
-                else:
-                    return redirect("activity-import", pk=record.pk)
+            except ApplicationError as exc:
+                field = exc.extra.get("field")
+                field = "revision" if field == "revision_of" else field
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                return redirect("activity-import", pk=upload.pk)
     return render(
         request,
         "budgets/activity/imports.html",

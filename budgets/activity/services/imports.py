@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import UploadedFile
 
-from consortia.imports.models import Upload
+from consortia.errors import ApplicationError
+from consortia.imports.models import Upload, UploadStatus
 from consortia.imports.services import upload_create
 from consortia.models import Organisation, User
 
@@ -38,4 +39,48 @@ def activity_import_create(
         source=provider.code if provider else "",
         revision_of=replaces,
         actor_label=actor_label,
+    )
+
+
+def activity_file_receive(
+    *,
+    actor: User,
+    commissioner: Organisation,
+    kind: str,
+    year: int,
+    month: int,
+    provider_code: str,
+    upload: UploadedFile,
+    revision: bool,
+) -> Upload:
+    """What the upload page and the API do with a file: find its provider by code and, for a
+    revision, the current file it replaces; then accept it."""
+    provider = None
+    if provider_code.strip():
+        provider = Provider.objects.filter(
+            commissioner=commissioner, code=provider_code.strip().upper()
+        ).first()
+        if provider is None:
+            raise ApplicationError(
+                f"Unknown provider '{provider_code.strip()}'.", extra={"field": "provider"}
+            )
+    replaces = None
+    if revision:
+        replaces = Upload.objects.filter(
+            commissioner=commissioner,
+            kind=kind_of(kind),
+            year=year,
+            month=month,
+            source=provider.code if provider else "",
+            status=UploadStatus.COMPLETE,
+        ).first()
+    return activity_import_create(
+        actor=actor,
+        commissioner=commissioner,
+        kind=kind,
+        year=year,
+        month=month,
+        provider=provider,
+        upload=upload,
+        replaces=replaces,
     )
