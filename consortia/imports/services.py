@@ -28,7 +28,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -115,6 +115,9 @@ def upload_create(
             extra={"field": "file"},
         )
     content_hash = _hash_file(file)
+    # One upload at a time per commissioner passes the checks below, so the same file sent twice
+    # at once, or two files for one period, cannot both be accepted.
+    Organisation.objects.select_for_update().filter(pk=commissioner.pk).first()
     same = (
         Upload.objects.filter(commissioner=commissioner, kind=kind, content_hash=content_hash)
         .exclude(status=UploadStatus.FAILED)
@@ -127,18 +130,14 @@ def upload_create(
             extra={"field": "file", "duplicate_of": same.pk},
         )
     if layout.period is not None:
-        earlier = (
-            Upload.objects.select_for_update()
-            .filter(
-                commissioner=commissioner,
-                kind=kind,
-                year=year,
-                month=month,
-                source=source,
-                status__in=CURRENT,
-            )
-            .first()
-        )
+        earlier = Upload.objects.filter(
+            commissioner=commissioner,
+            kind=kind,
+            year=year,
+            month=month,
+            source=source,
+            status__in=CURRENT,
+        ).first()
         if earlier and (revision_of is None or revision_of.pk != earlier.pk):
             period = year_label(year) + (f" M{month}" if month else "")
             raise ApplicationError(
@@ -171,7 +170,15 @@ def upload_create(
         uploaded_by=actor,
     )
     upload.file.save(name, file, save=False)
-    upload.save()
+    try:
+        with transaction.atomic():
+            upload.save()
+    except IntegrityError:  # the same file, sent twice at the same moment
+        upload.file.delete(save=False)
+        raise ApplicationError(
+            "This file is being imported already (sent twice at once). Nothing was imported again.",
+            extra={"field": "file"},
+        ) from None
     audit_record(
         actor=actor,
         actor_label=actor_label,
