@@ -1,5 +1,8 @@
 """Database-level guards shared by the apps: append-only tables, enforced by triggers.
 
+Append-only means no UPDATE, no DELETE (row triggers) and, on PostgreSQL, no TRUNCATE (a
+statement trigger: row triggers do not see TRUNCATE).
+
 Used from migrations, so the rule holds for every code path, the admin and raw SQL included.
 Both PostgreSQL (production, CI) and SQLite (the demo) get a trigger.
 """
@@ -37,6 +40,42 @@ def append_only_sql(table: str, vendor: str) -> tuple[list[str], list[str]]:
     return forward, reverse
 
 
+def truncate_refused_sql(table: str) -> tuple[list[str], list[str]]:
+    """SQL (forward, reverse) refusing TRUNCATE on `table` (PostgreSQL; SQLite has no TRUNCATE).
+
+    Row triggers do not fire on TRUNCATE, so an append-only table needs a statement-level one too.
+    """
+    forward = [
+        """CREATE OR REPLACE FUNCTION consortia_truncate_refused() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION '% is append-only: TRUNCATE refused', TG_TABLE_NAME
+                  USING ERRCODE = 'restrict_violation'; END; $$ LANGUAGE plpgsql;""",
+        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION consortia_truncate_refused();""",
+    ]
+    reverse = [f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};"]
+    return forward, reverse
+
+
+def TruncateRefused(*tables: str) -> migrations.RunPython:  # noqa: N802 - reads like an operation
+    """A migration operation refusing TRUNCATE on each of `tables` (PostgreSQL only)."""
+    TRUNCATE_REFUSED_TABLES.extend(tables)
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for table in tables:
+                for sql in truncate_refused_sql(table)[0]:
+                    schema_editor.execute(sql, params=None)
+
+    def reverse(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for table in tables:
+                for sql in truncate_refused_sql(table)[1]:
+                    schema_editor.execute(sql, params=None)
+
+    return migrations.RunPython(forward, reverse)
+
+
+TRUNCATE_REFUSED_TABLES: list[str] = []  # filled as migrations declare them
 APPEND_ONLY_TABLES: list[str] = []  # filled as migrations declare them (see tests/conftest.py)
 
 

@@ -40,6 +40,10 @@ def _load_cumbria() -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         _load_cumbria()
+        from django.db import connection
+
+        if connection.vendor == "postgresql":  # a reused database may keep them switched off
+            _postgres_truncate_triggers(enabled=True)
 
 
 @pytest.fixture
@@ -74,12 +78,12 @@ def _celery_eager_unless_real_worker(request):
 
 
 @pytest.fixture(autouse=True)
-def _sqlite_flush_past_append_only_tables(request):
-    """Let Django's flush after a transactional test clear append-only tables on SQLite.
+def _flush_past_append_only_tables(request):
+    """Let Django's flush after a transactional test clear the append-only tables.
 
-    PostgreSQL flushes with TRUNCATE, which the row triggers do not see; SQLite flushes with
-    DELETE. The triggers stay in force for the whole test body and are lifted only for the
-    flush that follows it.
+    PostgreSQL flushes with TRUNCATE, which statement triggers refuse on append-only tables;
+    SQLite flushes with DELETE, which row triggers refuse. The triggers stay in force for the
+    whole test body and are lifted only for the flush that follows it.
     """
     transactional = (
         "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
@@ -87,11 +91,17 @@ def _sqlite_flush_past_append_only_tables(request):
     marker = request.node.get_closest_marker("django_db")
     if marker and marker.kwargs.get("transaction"):
         transactional = True
-    if not transactional or settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if not transactional:
         yield
         return
     request.getfixturevalue("transactional_db")
     from django.db import connection
+
+    if connection.vendor == "postgresql":
+        _postgres_truncate_triggers(enabled=True)
+        yield
+        _postgres_truncate_triggers(enabled=False)
+        return
 
     from consortia.db import append_only_sql
 
@@ -105,6 +115,20 @@ def _sqlite_flush_past_append_only_tables(request):
         for table in tables:
             for sql in append_only_sql(table, "sqlite")[1]:
                 cursor.execute(sql)
+
+
+def _postgres_truncate_triggers(*, enabled: bool) -> None:
+    """Switch the TRUNCATE refusals on or off (the tests connect as the tables' owner)."""
+    from django.db import connection
+
+    verb = "ENABLE" if enabled else "DISABLE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname LIKE '%%_no_truncate'"
+        )
+        for table, trigger in cursor.fetchall():
+            cursor.execute(f'ALTER TABLE "{table}" {verb} TRIGGER "{trigger}"')
 
 
 def _append_only_tables() -> list[str]:
