@@ -26,6 +26,15 @@ PY
 cp "htmx.org-$HTMX/package/dist/htmx.min.js" "$out/htmx/"
 cp "chart.js-$CHARTJS/package/dist/chart.umd.min.js" "$out/chartjs/"
 cp "axe-core-$AXE/package/axe.min.js" "$out/axe-core/"
+# The packages name source maps that are not vendored: drop those comments, or a production
+# collectstatic (ManifestStaticFilesStorage follows every sourceMappingURL) fails.
+python3 - "$out"/nhsuk-frontend/*.min.* "$out"/chartjs/*.js "$out"/htmx/*.js <<'PY'
+import re, sys
+for path in sys.argv[1:]:
+    text = open(path, encoding="utf-8").read()
+    text = re.sub(r"(//# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ \*/)\s*$", "", text)
+    open(path, "w", encoding="utf-8").write(text.rstrip("\n") + "\n")
+PY
 for p in "nhsuk-frontend-$NHSUK:nhsuk-frontend" "htmx.org-$HTMX:htmx" "chart.js-$CHARTJS:chartjs" "axe-core-$AXE:axe-core"; do
   dir=${p%%:*}; dest=${p##*:}
   cp "$dir"/package/LICEN[CS]E* "$out/$dest/" 2>/dev/null || true
