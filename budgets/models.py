@@ -3,6 +3,8 @@ that Django finds them in one app and `budgets.models.X` imports and migrations 
 
 from .activity.models import (
     ActivityRow,
+    ActivityTotal,
+    ActualSource,
     ActualSummary,
     AlertState,
     ImportKind,
@@ -50,6 +52,8 @@ __all__ = [
     "Account",
     "AccountPurpose",
     "ActivityRow",
+    "ActivityTotal",
+    "ActualSource",
     "ActualSummary",
     "AlertState",
     "AllocationBaseline",

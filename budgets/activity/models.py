@@ -2,8 +2,10 @@
 
 `ActivityRow` is the fact table: one row per imported line, charged to an organisation node (a
 practice, or a locality/sub-locality for community services) and a budget line. On PostgreSQL it
-is partitioned by financial year (see the migration). Reconciliation sums it, set-based, into
-`ActualSummary` (node × line × month) and computes `Position`s against the phased budgets.
+is partitioned by financial year, then locality (see the migrations). As it loads a file, the
+loader also sums its rows into `ActivityTotal` (upload × month × node × line): reconciliation
+sums those totals of the current uploads into `ActualSummary` (node × line × month), never the
+rows themselves, and computes `Position`s against the phased budgets.
 """
 
 from django.db import models
@@ -131,11 +133,34 @@ class ActivityRow(models.Model):
     cost = models.BigIntegerField()  # pence (actual cost for prescribing)
     held = models.BooleanField(default=False)  # its month was closed when it arrived
 
-    # No index: reconciliation reads whole (year, locality) partitions, faster by sequential
-    # scan, and an index would slow every load.
+    # No index, constraint or identity on PostgreSQL (budgets/migrations/0007): each would cost
+    # more than the load itself; the rows page scans one (year, locality) partition.
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.line_id} M{self.month}: {self.cost}"
+
+
+class ActivityTotal(models.Model):
+    """One upload's rows summed by month × node × line (held apart from counted), written by the
+    loader in the same transaction as the rows. Reconciliation and the rows page read these: a
+    few thousand totals per file instead of its millions of rows."""
+
+    upload = models.ForeignKey("imports.Upload", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    locality = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    line = models.ForeignKey(BudgetLine, on_delete=models.PROTECT, related_name="+")
+    held = models.BooleanField(default=False)  # rows of a month closed when they arrived
+    cost = models.BigIntegerField()  # pence
+    activity = models.BigIntegerField()
+    rows = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "month", "organisation", "line"])]
+
+    def __str__(self) -> str:
+        return f"#{self.upload_id} {self.organisation_id} {self.line_id} M{self.month}: {self.cost}"
 
 
 class MonthClose(models.Model):
@@ -252,6 +277,28 @@ class ActualSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.line_id} M{self.month}: {self.actual}"
+
+
+class ActualSource(models.Model):
+    """Which uploads a locality's actuals for a month were last summed from ("id:rows" of each
+    complete upload, rows not held): reconciliation re-sums a (locality, month) only when this
+    changes (a file completes or is superseded, or a reopened month releases held rows)."""
+
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    locality = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    uploads = models.TextField(blank=True)
+    summed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "month", "locality"], name="actual_source_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.locality_id} M{self.month} {self.year}: {self.uploads}"
 
 
 class RagStatus(models.TextChoices):
