@@ -2,6 +2,7 @@
 (budgets/activity/tasks.py) and keep their names, budgets.tasks.<name>."""
 
 from .activity.tasks import (
+    reconcile_actuals_task,
     reconcile_due_task,
     reconcile_failed_task,
     reconcile_finish_task,
@@ -10,6 +11,7 @@ from .activity.tasks import (
 )
 
 __all__ = [
+    "reconcile_actuals_task",
     "reconcile_due_task",
     "reconcile_failed_task",
     "reconcile_finish_task",

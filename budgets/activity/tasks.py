@@ -7,43 +7,41 @@ from __future__ import annotations
 
 import logging
 
-from celery import chord, shared_task
+from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
-
-from consortia.models import Organisation, OrganisationKind
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="budgets.tasks.reconcile_run_task")
 def reconcile_run_task(run_id: int) -> None:
-    """Fan out one task per locality, then finish (positions and alerts) in the chord's body."""
-    from .models import ReconciliationRun
-
-    run = ReconciliationRun.objects.get(pk=run_id)
-    localities = Organisation.objects.filter(
-        parent=run.commissioner, kind=OrganisationKind.LOCALITY
-    ).values_list("pk", flat=True)
-    header = [reconcile_locality_task.s(run_id, pk) for pk in localities]
-    body = reconcile_finish_task.si(run_id).on_error(reconcile_failed_task.s(run_id))
-    chord(header)(body)
+    """Sum every locality's actuals (one transaction), then finish: positions and alerts."""
+    (reconcile_actuals_task.si(run_id) | reconcile_finish_task.si(run_id)).on_error(
+        reconcile_failed_task.s(run_id)
+    ).delay()
 
 
 @shared_task(
-    name="budgets.tasks.reconcile_locality_task",
+    name="budgets.tasks.reconcile_actuals_task",
     bind=True,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=3,
 )
-def reconcile_locality_task(self, run_id: int, locality_id: int) -> int:
+def reconcile_actuals_task(self, run_id: int) -> int:
     from .models import ReconciliationRun
-    from .services.reconciliation import reconcile_locality
+    from .services.reconciliation import reconcile_actuals
 
     run = ReconciliationRun.objects.select_related("commissioner").get(pk=run_id)
-    return reconcile_locality(run=run, locality=Organisation.objects.get(pk=locality_id))
+    return reconcile_actuals(run=run)
+
+
+@shared_task(name="budgets.tasks.reconcile_locality_task")
+def reconcile_locality_task(run_id: int, locality_id: int) -> int:
+    """Queued by a run started before every locality was summed at once: does the same."""
+    return reconcile_actuals_task(run_id)
 
 
 @shared_task(

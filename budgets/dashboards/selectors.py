@@ -25,6 +25,7 @@ from django.http import Http404
 from budgets.activity.layouts import ACTIVITY_KINDS
 from budgets.activity.models import (
     ActivityRow,
+    ActivityTotal,
     ActualSummary,
     Position,
     ReconciliationRun,
@@ -600,12 +601,25 @@ def line_rows(
     locality = Organisation.objects.filter(code=parts[1]).first()
     if locality is None:
         raise Http404("No such organisation.")
-    rows = rows_queryset(node=node, locality=locality, line=line, year=year, month=month)
-    totals = rows.aggregate(
-        rows=Count("id"),
-        counted=Sum("cost", filter=Q(held=False)),
-        held_rows=Count("id", filter=Q(held=True)),
-        held=Sum("cost", filter=Q(held=True)),
+    # Counted from the uploads' totals, not the rows: the page itself is the only read of the
+    # rows (one scan of the locality's partition, for the current uploads only).
+    totals = {"rows": 0, "counted": 0, "held_rows": 0, "held": 0}
+    uploads = set()
+    for upload_id, held, rows, cost in _totals(
+        node=node, locality=locality, line=line, year=year, month=month
+    ):
+        uploads.add(upload_id)
+        totals["rows"] += rows
+        if held:
+            totals["held_rows"] += rows
+            totals["held"] += cost
+        else:
+            totals["counted"] += cost
+    rows = _CountedRows(
+        rows_queryset(
+            node=node, locality=locality, line=line, year=year, month=month, uploads=uploads
+        ),
+        totals["rows"],
     )
     months = dict(
         ActualSummary.objects.filter(year=year, organisation=node, line=line).values_list(
@@ -627,20 +641,58 @@ def line_rows(
             for m in range(1, 13)
             if m in months or m == month
         ],
-        "totals": {
-            "rows": totals["rows"],
-            "counted": totals["counted"] or 0,
-            "held_rows": totals["held_rows"],
-            "held": totals["held"] or 0,
-        },
+        "totals": totals,
         "page": paginator.get_page(page),
     }
 
 
+def _totals(*, node, locality, line, year: int, month: int):
+    """(upload, held, rows, cost) of the current uploads' rows charged to node × line × month."""
+    return (
+        ActivityTotal.objects.filter(
+            year=year,
+            month=month,
+            locality=locality,
+            organisation=node,
+            line=line,
+            upload__status=UploadStatus.COMPLETE,
+        )
+        .values_list("upload_id", "held")
+        .annotate(rows=Sum("rows"), cost=Sum("cost"))
+        .order_by("upload_id", "held")
+    )
+
+
+class _CountedRows:
+    """Rows whose number is known already (from the totals): the paginator need not count them."""
+
+    def __init__(self, queryset: QuerySet, count: int):
+        self.queryset, self._count = queryset, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        return self.queryset[key]
+
+
 def rows_queryset(
-    *, node: Organisation, locality: Organisation, line: BudgetLine, year: int, month: int
+    *,
+    node: Organisation,
+    locality: Organisation,
+    line: BudgetLine,
+    year: int,
+    month: int,
+    uploads: set[int] | None = None,
 ) -> QuerySet[ActivityRow]:
-    """Rows of current (imported, not superseded) files charged to node × line × month."""
+    """Rows of current (imported, not superseded) files charged to node × line × month, in the
+    order of the files and their rows. `uploads`: those files, if known already."""
+    if uploads is None:
+        uploads = {u for u, *_ in _totals(node=node, locality=locality, line=line, year=year,
+                                           month=month)}  # fmt: skip
     return (
         ActivityRow.objects.filter(
             year=year,
@@ -648,7 +700,7 @@ def rows_queryset(
             month=month,
             organisation=node,
             line=line,
-            upload__status=UploadStatus.COMPLETE,
+            upload_id__in=sorted(uploads),
         )
         .select_related("provider", "upload")
         .order_by("id")

@@ -23,7 +23,7 @@ from budgets.activity.services.reconciliation import (
     _reconciliation_create,
     month_close,
     month_reopen,
-    reconcile_locality,
+    reconcile_actuals,
     reconciliation_start,
     working_day_after_month_end,
 )
@@ -157,7 +157,7 @@ def test_a_run_that_crashed_halfway_then_reruns_gives_the_same_figures(s):
     crashed = _reconciliation_create(
         actor=None, commissioner=s["icb"], year=2010, month=2, trigger="schedule"
     )
-    reconcile_locality(run=crashed, locality=s["north"])  # ... and the worker died here
+    reconcile_actuals(run=crashed)  # ... and the worker died before the positions
 
     assert figures(reconcile(s)) == clean
 

@@ -1,11 +1,13 @@
 """Monthly reconciliation of actual activity against the phased hard budgets.
 
-A run for month M of a year is fanned out per locality (Celery group, chord): each locality's
-actuals for every *open* month up to M are rebuilt — deleted and re-summed from the activity table
-in one transaction, set-based — so a re-run, or a run after a crash halfway, gives identical
-figures and never double counts. The chord's last step computes positions (budget, actual,
-variance, forecast outturn, status) for the commissioner, localities and sub-localities, and
-sends alerts once per status change. Closed months are frozen.
+A run for month M of a year first brings the actuals of every *open* month up to M up to date,
+for all the commissioner's localities in one transaction (`reconcile_actuals`): it sums the
+per-upload totals the loader wrote (`ActivityTotal`) of the current (complete) uploads, never
+the activity rows themselves, and only for the (locality, month) pairs whose uploads changed
+since they were last summed (`ActualSource`). Delete and re-insert, set-based, so a re-run, or a
+run after a crash, gives identical figures and never double counts. Then it computes positions
+(budget, actual, variance, forecast outturn, status) for the commissioner, localities and
+sub-localities, and sends alerts once per status change. Closed months are frozen.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import holidays
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from budgets.ledger.models import (
@@ -30,6 +32,7 @@ from budgets.ledger.models import (
 )
 from budgets.periods import month_label, month_start, year_label
 from consortia.errors import ApplicationError
+from consortia.imports.models import Upload, UploadStatus
 from consortia.models import Organisation, OrganisationKind, Role, RoleAssignment, User
 from consortia.money import format_money, split_exactly
 from consortia.permissions import Action, holds_role_over, require
@@ -37,6 +40,8 @@ from consortia.services import audit_record, notify
 
 from ..models import (
     ActivityRow,
+    ActivityTotal,
+    ActualSource,
     ActualSummary,
     AlertState,
     MonthClose,
@@ -48,6 +53,7 @@ from ..models import (
 )
 
 DEFAULT_AMBER, DEFAULT_RED = Decimal("1.0"), Decimal("3.0")  # percent of annual budget
+RECONCILE_LOCK = 7_301  # pg_advisory_xact_lock class: one reconciliation per commissioner
 
 
 def closed_months(commissioner: Organisation, year: int) -> set[int]:
@@ -75,10 +81,7 @@ def reconciliation_start(
         actor=actor, commissioner=commissioner, year=year, month=month, trigger=trigger
     )
     if run_now:
-        for locality in Organisation.objects.filter(
-            parent=commissioner, kind=OrganisationKind.LOCALITY
-        ):
-            reconcile_locality(run=run, locality=locality)
+        reconcile_actuals(run=run)
         run.refresh_from_db()
         return reconciliation_finish(run=run)
     from ..tasks import reconcile_run_task
@@ -119,48 +122,114 @@ def _reconciliation_create(
     return run
 
 
-SUMMARY_SQL = """
+ACTUALS_SQL = """
 INSERT INTO budgets_actualsummary (year, month, locality_id, organisation_id, line_id, actual,
                                    activity, rows)
-SELECT a.year, a.month, a.locality_id, a.organisation_id, a.line_id, SUM(a.cost),
-       SUM(a.activity), COUNT(*)
-FROM budgets_activityrow a
-JOIN imports_upload i ON i.id = a.upload_id
-WHERE a.year = %s AND a.locality_id = %s AND a.month IN ({months}) AND a.held = %s
-  AND i.status = 'complete'
-GROUP BY a.year, a.month, a.locality_id, a.organisation_id, a.line_id
+SELECT t.year, t.month, t.locality_id, t.organisation_id, t.line_id, SUM(t.cost),
+       SUM(t.activity), SUM(t.rows)
+FROM budgets_activitytotal t
+JOIN imports_upload u ON u.id = t.upload_id
+WHERE t.year = %s AND t.held = %s AND u.status = %s AND ({pairs})
+GROUP BY t.year, t.month, t.locality_id, t.organisation_id, t.line_id
 """
 
 
-@transaction.atomic
-def reconcile_locality(*, run: ReconciliationRun, locality: Organisation) -> int:
-    """Rebuild one locality's actuals for every open month up to the run's month.
+def _open_months(run: ReconciliationRun) -> list[int]:
+    closed = closed_months(run.commissioner, run.year)
+    return [m for m in range(1, run.month + 1) if m not in closed]
 
-    Delete and re-insert in one transaction: idempotent, and a crash leaves either the old or the
-    new figures, never half. Returns the number of activity rows summed.
-    """
-    months = [
-        m for m in range(1, run.month + 1) if m not in closed_months(run.commissioner, run.year)
-    ]
-    if not months:
-        return 0
-    ActualSummary.objects.filter(year=run.year, locality=locality, month__in=months).delete()
-    placeholders = ", ".join(["%s"] * len(months))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL work_mem = '64MB'")  # aggregate in memory, not on disk
-        cursor.execute(
-            SUMMARY_SQL.format(months=placeholders),
-            [run.year, locality.pk, *months, False],
+
+def actual_sources(*, year: int, months: list[int], localities: list[int]) -> dict:
+    """(locality, month) -> the uploads its actuals come from now: "id:rows" of each complete
+    upload with rows there not held, in id order (absent: none)."""
+    sources: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for locality, month, upload, rows in (
+        ActivityTotal.objects.filter(
+            year=year,
+            month__in=months,
+            locality_id__in=localities,
+            held=False,
+            upload__status=UploadStatus.COMPLETE,
         )
-    rows = ActualSummary.objects.filter(
-        year=run.year, locality=locality, month__in=months
-    ).values_list("rows", flat=True)
-    summed = sum(rows)
-    ReconciliationRun.objects.filter(pk=run.pk).update(
-        localities_done=F("localities_done") + 1, rows=F("rows") + summed
+        .values_list("locality_id", "month", "upload_id")
+        .annotate(rows=Sum("rows"))
+        .order_by("locality_id", "month", "upload_id")
+    ):
+        sources[(locality, month)].append(f"{upload}:{rows}")
+    return {pair: ",".join(uploads) for pair, uploads in sources.items()}
+
+
+@transaction.atomic
+def reconcile_actuals(*, run: ReconciliationRun) -> int:
+    """Bring the actuals of every open month up to the run's month up to date, for all the
+    commissioner's localities at once, from the upload totals. Returns the number of activity
+    rows the actuals stand on.
+
+    A (locality, month) is re-summed only when the uploads it comes from changed since it was
+    last summed: a file completed or was superseded, or reopening the month released held rows.
+    Its actuals are deleted and inserted again by one INSERT ... SELECT over the totals (a few
+    thousand per file), in this transaction: a crash leaves the old figures, a re-run the same.
+    """
+    commissioner = run.commissioner
+    if connection.vendor == "postgresql":  # one reconciliation of a commissioner at a time
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [RECONCILE_LOCK, commissioner.pk]
+            )
+    months = _open_months(run)
+    localities = list(
+        Organisation.objects.filter(parent=commissioner, kind=OrganisationKind.LOCALITY)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-    return summed
+    current = actual_sources(year=run.year, months=months, localities=localities)
+    summed = {
+        (locality, month): uploads
+        for locality, month, uploads in ActualSource.objects.filter(
+            year=run.year, month__in=months, locality_id__in=localities
+        ).values_list("locality_id", "month", "uploads")
+    }
+    changed: dict[int, list[int]] = defaultdict(list)  # month -> localities
+    for locality in localities:
+        for month in months:
+            if summed.get((locality, month)) != current.get((locality, month), ""):
+                changed[month].append(locality)
+    if changed:
+        pairs = Q()
+        for month, ids in changed.items():
+            pairs |= Q(month=month, locality_id__in=ids)
+        ActualSummary.objects.filter(pairs, year=run.year).delete()
+        ActualSource.objects.filter(pairs, year=run.year).delete()
+        sql = " OR ".join(
+            f"(t.month = %s AND t.locality_id IN ({', '.join(['%s'] * len(ids))}))"
+            for ids in changed.values()
+        )
+        params = [p for month, ids in changed.items() for p in (month, *ids)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                ACTUALS_SQL.format(pairs=sql),
+                [run.year, False, UploadStatus.COMPLETE, *params],
+            )
+        now = timezone.now()
+        ActualSource.objects.bulk_create(
+            ActualSource(
+                year=run.year,
+                month=month,
+                locality_id=locality,
+                uploads=current.get((locality, month), ""),
+                summed_at=now,
+            )
+            for month, ids in changed.items()
+            for locality in ids
+        )
+    rows = (
+        ActualSummary.objects.filter(
+            year=run.year, month__in=months, locality_id__in=localities
+        ).aggregate(n=Sum("rows"))["n"]
+        or 0
+    )
+    ReconciliationRun.objects.filter(pk=run.pk).update(localities_done=len(localities), rows=rows)
+    return rows
 
 
 def thresholds(commissioner: Organisation) -> tuple[Decimal, Decimal]:
@@ -474,9 +543,16 @@ def month_reopen(
         raise ApplicationError(f"{month_label(year, month)} is not closed.")
     close.reopened_at, close.reopened_by, close.reopen_reason = timezone.now(), actor, reason
     close.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
+    uploads = list(
+        Upload.objects.filter(commissioner=commissioner, year=year).values_list("pk", flat=True)
+    )
     released = ActivityRow.objects.filter(
-        year=year, month=month, held=True, organisation__path__startswith=commissioner.path
+        year=year, month=month, held=True, upload_id__in=uploads
     ).update(held=False)
+    # The totals follow; the month's next reconciliation sees its sources changed.
+    ActivityTotal.objects.filter(year=year, month=month, held=True, upload_id__in=uploads).update(
+        held=False
+    )
     audit_record(
         actor=actor,
         event="month.reopened",
