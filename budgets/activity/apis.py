@@ -54,10 +54,19 @@ class ImportIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ImportKind.choices)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     month = serializers.IntegerField(min_value=1, max_value=12)
-    provider = serializers.CharField(required=False, allow_blank=True)
+    provider = serializers.CharField(required=False, allow_blank=True, max_length=10)
     file = serializers.FileField()
     revision = serializers.BooleanField(required=False, default=False)
-    commissioner = serializers.CharField(required=False)
+    commissioner = serializers.CharField(required=False, max_length=20)
+    control_rows = serializers.IntegerField(
+        required=False, min_value=0, help_text="The sender's count of rows: checked."
+    )
+    control_total = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="The sender's total in pounds, e.g. 1234.56: checked.",
+    )
 
 
 class ActivityImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -87,6 +96,8 @@ class ActivityImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
             provider_code=values.get("provider") or "",
             upload=values["file"],
             revision=values["revision"],
+            control_rows=values.get("control_rows"),
+            control_total=values.get("control_total") or "",
         )
         record.refresh_from_db()
         return Response(UploadOut(record).data, status=status.HTTP_202_ACCEPTED)

@@ -20,6 +20,19 @@ class UploadForm(forms.Form):
         help_text="For hospital activity and PbR-excluded drugs, e.g. RNL",
     )
     file = forms.FileField(label="File", help_text="CSV (UTF-8) or XLSX, laid out as the template")
+    control_rows = forms.IntegerField(
+        label="Rows in the file (optional)",
+        help_text="The provider's control total: a file with another number of rows is refused",
+        required=False,
+        min_value=0,
+    )
+    control_total = forms.CharField(
+        label="Total of the file in £ (optional)",
+        help_text="The provider's control total, e.g. 1,234,567.89: a file that adds up to "
+        "another amount is refused",
+        required=False,
+        max_length=20,
+    )
     revision = forms.BooleanField(
         label="This file is a revision: it replaces the current file for this provider and month",
         required=False,

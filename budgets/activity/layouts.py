@@ -229,6 +229,21 @@ def _fixed_line(key: str, *, provider: bool, organisation: str, code=None, activ
     return derive
 
 
+def _declared_month_rule(ctx: CheckContext) -> Rule:
+    """Each file holds the month it was declared for: a row of another month is refused."""
+    return Rule(
+        "month",
+        pl.col("month") != pl.lit(ctx.month),
+        pl.format(
+            "'{}' is M{}, but this file was declared as M{} of {}: each file holds one month.",
+            pl.col("month__text"),
+            pl.col("month"),
+            pl.lit(ctx.month),
+            pl.lit(year_label(ctx.year)),
+        ),
+    )
+
+
 def _register(short, label, columns, derive, rules, *, source=None, description=""):
     return layout_register(
         Layout(
@@ -239,7 +254,7 @@ def _register(short, label, columns, derive, rules, *, source=None, description=
             loader=_load,
             context=activity_context,
             derive=derive,
-            rules=rules,
+            rules=lambda ctx: [_declared_month_rule(ctx), *rules(ctx)],
             unique_by=UNIQUE,
             duplicate_what="the same activity twice",
             money_column="cost",

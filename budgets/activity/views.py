@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from budgets.periods import MONTH_NAMES, year_label
 from consortia.errors import ApplicationError
-from consortia.imports.selectors import upload_status_context
+from consortia.imports.selectors import upload_file_downloadable, upload_status_context
 from consortia.models import Organisation, OrganisationKind
 from consortia.permissions import Action, can, organisations_for
 
@@ -75,10 +75,14 @@ def imports(request):
                     provider_code=data["provider"] or "",
                     upload=data["file"],
                     revision=data["revision"],
+                    control_rows=data["control_rows"],
+                    control_total=data["control_total"] or "",
                 )
             except ApplicationError as exc:
                 field = exc.extra.get("field")
-                field = "revision" if field == "revision_of" else field
+                field = {"revision_of": "revision", "declared_rows": "control_rows"}.get(
+                    field, field
+                )
                 form.add_error(field if field in form.fields else None, exc.message)
             else:
                 return redirect("activity-import", pk=upload.pk)
@@ -100,6 +104,7 @@ def imports(request):
 def import_detail(request, pk: int):
     upload = import_get_visible(user=request.user, pk=pk)
     context = upload_status_context(upload, status_url=reverse("activity-import", args=[pk]))
+    context["may_download"] = upload_file_downloadable(request.user, upload)
     if request.headers.get("HX-Request"):
         return render(request, "imports/_status.html", context)
     return render(request, "budgets/activity/import_detail.html", context)

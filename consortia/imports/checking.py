@@ -63,7 +63,10 @@ def check_batch(layout: Layout, batch: pl.DataFrame, ctx: CheckContext) -> Check
         .alias(TEXT.format(c.name))
         for c in layout.columns
     ]
+    in_file = [TEXT.format(c.name) for c in layout.columns if c.name in present]
     frame = batch.lazy().select("row_number", *texts)
+    if in_file:  # a blank line is not a row
+        frame = frame.filter(pl.any_horizontal([pl.col(name) != "" for name in in_file]))
     frame = frame.with_columns(
         pl.when(pl.col(TEXT.format(c.name)) != "")
         .then(c.type.value(pl.col(TEXT.format(c.name)), ctx))
@@ -118,4 +121,4 @@ def check_batch(layout: Layout, batch: pl.DataFrame, ctx: CheckContext) -> Check
         else None
     )
     total = int(rows[layout.money_column].sum() or 0) if layout.money_column else 0
-    return CheckedBatch(rows, errors, batch.height, hashes, total)
+    return CheckedBatch(rows, errors, checked.height, hashes, total)

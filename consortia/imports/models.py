@@ -54,6 +54,9 @@ class Upload(models.Model):
     rows_held = models.PositiveIntegerField(default=0)  # for closed months, until reopened
     rows_updated = models.PositiveIntegerField(default=0)  # rows that changed an earlier one
     total_pence = models.BigIntegerField(null=True, blank=True)  # control total of the file
+    # The sender's control totals, entered at upload: a file that does not match is refused.
+    declared_rows = models.PositiveIntegerField(null=True, blank=True)
+    declared_total_pence = models.BigIntegerField(null=True, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)  # [{"row", "column", "message"}], the first 1000
     message = models.CharField(max_length=500, blank=True)
@@ -87,6 +90,12 @@ class Upload(models.Model):
         from consortia.money import format_money
 
         return "" if self.total_pence is None else format_money(self.total_pence)
+
+    @property
+    def declared_total_display(self) -> str:
+        from consortia.money import format_money
+
+        return "" if self.declared_total_pence is None else format_money(self.declared_total_pence)
 
     @property
     def is_finished(self) -> bool:

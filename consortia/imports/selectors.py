@@ -8,7 +8,7 @@ from django.http import Http404
 
 from consortia.permissions import Action, can, filter_by_scope
 
-from .models import Upload, UploadStatus
+from .models import FileKept, Upload, UploadStatus
 from .services import progress_key
 
 
@@ -30,6 +30,16 @@ def upload_get_visible(user, pk, *, kinds: list[str] | None = None) -> Upload:
     if upload is None or not can(user, Action.VIEW_MONEY, upload.commissioner):
         raise Http404
     return upload
+
+
+def upload_file_downloadable(user, upload: Upload) -> bool:
+    """Whether the user may download the file itself again: it is still kept, and they may
+    upload files of its kind for its commissioner (finance, for activity)."""
+    return (
+        upload.file_kept == FileKept.KEPT
+        and bool(upload.file)
+        and can(user, Action(upload.layout.permission), upload.commissioner)
+    )
 
 
 def upload_progress(upload: Upload) -> tuple[int, int | None]:

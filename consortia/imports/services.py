@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from consortia.errors import ApplicationError
 from consortia.models import Organisation, User
+from consortia.money import format_money
 from consortia.permissions import Action, require
 from consortia.services import audit_record
 
@@ -82,13 +83,16 @@ def upload_create(
     source: str = "",
     revision_of: Upload | None = None,
     actor_label: str = "",
+    declared_rows: int | None = None,
+    declared_total_pence: int | None = None,
     enqueue: bool = True,
 ) -> Upload:
     """Accept a file for import; it is checked and loaded in the background (unless `enqueue`
     is false: see `upload_receive`).
 
     Refused at once: a file that is not CSV or XLSX, empty, or over the size limit; the same
-    file a second time; a second file for a period without saying which it revises.
+    file a second time; a second file for a period without saying which it revises. The
+    sender's control totals (rows, pence), if given, are checked once the file is read.
     """
     layout = layout_for(kind)
     if actor is not None:
@@ -98,6 +102,16 @@ def upload_create(
     elif layout.period == "year":
         month = None
     _period_check(layout, year, month)
+    if declared_rows is not None and declared_rows < 0:
+        raise ApplicationError(
+            "The control total of rows is a whole number, 0 or more.",
+            extra={"field": "declared_rows"},
+        )
+    if declared_total_pence is not None and not layout.money_column:
+        raise ApplicationError(
+            f"A {layout.label.lower()} file has no money to total.",
+            extra={"field": "declared_total"},
+        )
     if layout.source and not source:
         raise ApplicationError(
             f"Choose the {layout.source} this file comes from.", extra={"field": "source"}
@@ -168,6 +182,8 @@ def upload_create(
         content_hash=content_hash,
         revision_of=revision_of,
         uploaded_by=actor,
+        declared_rows=declared_rows,
+        declared_total_pence=declared_total_pence,
     )
     upload.file.save(name, file, save=False)
     try:
@@ -194,6 +210,10 @@ def upload_create(
             "bytes": size,
             "sha256": content_hash,
             "revision_of": revision_of.pk if revision_of else None,
+            "control_rows": declared_rows,
+            "control_total": None
+            if declared_total_pence is None
+            else format_money(declared_total_pence),
         },
     )
     if enqueue:
@@ -400,6 +420,8 @@ def upload_process(*, upload_id: int) -> Upload:
             errors.count += repeats - len(pairs)
             if not state["rows"] and not errors.count:
                 errors.add(2, "", "The file has a header but no rows of data.")
+            if not errors.count:
+                _control_totals_check(upload, errors, state["rows"], state["total"])
             if errors.count:
                 transaction.set_rollback(True)
             else:
@@ -440,6 +462,25 @@ def upload_process(*, upload_id: int) -> Upload:
             )
         return _fail(upload, errors, message)
     return upload
+
+
+def _control_totals_check(upload: Upload, errors: ErrorLog, rows: int, total: int) -> None:
+    """A file must match the control totals its sender declared (rows and pounds)."""
+    if upload.declared_rows is not None and rows != upload.declared_rows:
+        errors.add(
+            1,
+            "",
+            f"The file has {rows:,} rows of data; its control total says "
+            f"{upload.declared_rows:,}. Nothing was imported: check with the sender which is right.",
+        )
+    if upload.declared_total_pence is not None and total != upload.declared_total_pence:
+        errors.add(
+            1,
+            upload.layout.money_column or "",
+            f"The file's rows add up to {format_money(total)}; its control total says "
+            f"{format_money(upload.declared_total_pence)}. Nothing was imported: check with the "
+            "sender which is right.",
+        )
 
 
 def uploads_reap(*, now: dt.datetime | None = None) -> list[int]:

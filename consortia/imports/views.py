@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 
 from consortia.exports import XLSX_CONTENT_TYPE, csv_response
 
 from .layouts import layout_for, template_csv, template_xlsx
-from .selectors import upload_get_visible
+from .selectors import upload_file_downloadable, upload_get_visible
 
 
 @login_required
@@ -19,6 +19,19 @@ def upload_errors_csv(request, pk):
         ["row", "column", "problem"],
         [[e["row"], e["column"], e["message"]] for e in upload.errors],
     )
+
+
+@login_required
+def upload_file(request, pk):
+    """The uploaded file itself, while it is kept, for those who may upload its kind."""
+    upload = upload_get_visible(request.user, pk)
+    if not upload_file_downloadable(request.user, upload):
+        raise Http404("The file is not kept, or you may not download it.")
+    try:
+        handle = upload.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is no longer held.") from None
+    return FileResponse(handle, as_attachment=True, filename=upload.original_name)
 
 
 def layout_template(request, kind: str, fmt: str):

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from consortia.errors import ApplicationError
 from consortia.exports import Sheet, csv_response, xlsx_response
-from consortia.imports.selectors import upload_status_context
+from consortia.imports.selectors import upload_file_downloadable, upload_status_context
 from consortia.models import Organisation
 from consortia.permissions import Action, can
 
@@ -166,4 +166,5 @@ def imports(request):
 def import_detail(request, pk: int):
     upload = outcome_import_get_visible(user=request.user, pk=pk)
     context = upload_status_context(upload, status_url=reverse("outcomes-import", args=[pk]))
+    context["may_download"] = upload_file_downloadable(request.user, upload)
     return render(request, "localities/outcome_import_detail.html", context)

@@ -160,3 +160,33 @@ def test_a_file_for_a_provider_must_only_hold_that_providers_rows(s):
 
     assert record.errors[0]["column"] == "provider_code"
     assert "This file is for RXX" in record.errors[0]["message"]
+
+
+def test_rows_of_another_month_than_the_file_declares_are_refused_by_row(s):
+    record = upload(
+        s,
+        HOSPITAL_HEADER
+        + "RXX,Y00001,M12,EL,AA11A,1,,Y,N\n"
+        + "RXX,Y00001,2011-02,EL,AA11A,2,,Y,N\n"  # February: M11
+        + "RXX,Y00002,2011-03,EL,AA11A,3,,Y,N\n",
+        month=12,
+    )
+
+    assert record.status == UploadStatus.FAILED
+    assert record.errors == [
+        {
+            "row": 3,
+            "column": "month",
+            "message": "'2011-02' is M11, but this file was declared as M12 of 2010-11: each "
+            "file holds one month.",
+        }
+    ]
+    assert not rows_of(record).exists()
+
+
+def test_a_header_only_file_is_refused_and_does_not_block_the_month(s):
+    empty = upload(s, HOSPITAL_HEADER, name="empty.csv")
+
+    assert empty.status == UploadStatus.FAILED
+    assert "header but no rows" in empty.message
+    assert upload(s, HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,1,,Y,N\n").status == "complete"

@@ -180,3 +180,48 @@ def test_only_finance_closes_months_through_the_api(s):
     )
     refused = api.post("/api/reconciliations/", {"year": 2010, "month": 1, "commissioner": "TIC"})
     assert refused.status_code == 400 and "closed" in refused.json()["message"]
+
+
+def test_control_totals_on_the_page_refuse_a_file_that_does_not_match_them(
+    client, s, django_capture_on_commit_callbacks
+):
+    client.force_login(s["finance"])
+    content = (HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,3,,Y,N\n").encode()  # 3 × £100
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/activity/",
+            {"kind": "hospital", "year": 2010, "month": 1, "provider": "RXX",
+             "file": SimpleUploadedFile("short.csv", content), "control_rows": 1,
+             "control_total": "£310.00"},
+        )  # fmt: skip
+
+    html = client.get(response["Location"]).content.decode()
+    assert "The file&#x27;s rows add up to £300.00; its control total says £310.00" in html
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/activity/",
+            {"kind": "hospital", "year": 2010, "month": 1, "provider": "RXX",
+             "file": SimpleUploadedFile("right.csv", content + b"\n"), "control_rows": 1,
+             "control_total": "300"},
+        )  # fmt: skip
+    html = client.get(response["Location"]).content.decode()
+    assert "1 rows imported" in html and "£300.00" in html and "matched" in html
+
+
+def test_finance_downloads_a_kept_file_and_a_lead_gp_may_not(
+    client, s, django_capture_on_commit_callbacks
+):
+    content = (HOSPITAL_HEADER + "RXX,Y00001,M1,EL,AA11A,3,,Y,N\n").encode()
+    client.force_login(s["finance"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/activity/",
+            {"kind": "hospital", "year": 2010, "month": 1, "provider": "RXX",
+             "file": SimpleUploadedFile("kept.csv", content)},
+        )  # fmt: skip
+    record = Upload.objects.get(original_name="kept.csv")
+
+    download = client.get(f"/imports/{record.pk}/file")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == content
+    client.force_login(s["lead"])
+    assert client.get(f"/imports/{record.pk}/file").status_code == 404

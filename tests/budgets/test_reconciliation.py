@@ -23,12 +23,13 @@ from budgets.activity.services.reconciliation import (
     _reconciliation_create,
     month_close,
     month_reopen,
-    reconcile_actuals,
+    reconcile_locality,
     reconciliation_start,
     working_day_after_month_end,
 )
 from budgets.models import ActivityRow, ActualSummary, Position, RagStatus
 from consortia.errors import ApplicationError
+from consortia.imports.models import Upload
 from consortia.models import Notice
 from tests.budgets.scenario import HOSPITAL_HEADER, build, upload
 
@@ -48,21 +49,23 @@ def load_months(s):
         month=2,
         name="h2.csv",
     )
-    upload(
-        s,
-        "practice_code,month,items,nic,actual_cost\nY00001,M1,10,260,250\nY00001,M2,10,260,250\n",
-        kind="prescribing",
-        month=2,
-        provider=False,
-    )
-    upload(
-        s,
-        "organisation_code,service,month,cost\nTIC-S,District nursing,M1,100\n"
-        "TIC-S,District nursing,M2,160\n",
-        kind="community",
-        month=2,
-        provider=False,
-    )
+    for month, community in ((1, 100), (2, 160)):  # each file holds one month
+        upload(
+            s,
+            f"practice_code,month,items,nic,actual_cost\nY00001,M{month},10,260,250\n",
+            kind="prescribing",
+            month=month,
+            provider=False,
+            name=f"p{month}.csv",
+        )
+        upload(
+            s,
+            f"organisation_code,service,month,cost\nTIC-S,District nursing,M{month},{community}\n",
+            kind="community",
+            month=month,
+            provider=False,
+            name=f"c{month}.csv",
+        )
 
 
 @pytest.fixture
@@ -157,7 +160,7 @@ def test_a_run_that_crashed_halfway_then_reruns_gives_the_same_figures(s):
     crashed = _reconciliation_create(
         actor=None, commissioner=s["icb"], year=2010, month=2, trigger="schedule"
     )
-    reconcile_actuals(run=crashed)  # ... and the worker died before the positions
+    reconcile_locality(run=crashed, locality=s["north"])  # ... and the worker died here
 
     assert figures(reconcile(s)) == clean
 
@@ -171,10 +174,19 @@ def test_a_closed_month_is_frozen_and_late_data_is_held_until_reopened(s):
     )
     month_close(actor=s["finance"], commissioner=s["icb"], year=2010, month=1)
 
-    late = upload(s, HOSPITAL_HEADER + "RXX,Y00001,M1,OPFA,130,4,,Y,N\n", month=3, name="late.csv")
+    # Late activity for M1 comes in M1's own file, a revision of the provider's M1 file.
+    late = upload(
+        s,
+        HOSPITAL_HEADER
+        + "RXX,Y00001,M1,EL,AA11A,3,,Y,N\nRXX,Y00002,M1,OPFA,130,10,,Y,N\n"
+        + "RXX,Y00001,M1,OPFA,130,4,,Y,N\n",
+        month=1,
+        name="late.csv",
+        replaces=Upload.objects.get(original_name="h1.csv"),
+    )
     run = reconcile(s)
 
-    assert late.rows_held == 1
+    assert late.rows_held == 3
     assert (
         list(
             ActualSummary.objects.filter(locality=s["north"], month=1).values_list(
@@ -214,11 +226,13 @@ def test_alerts_fire_once_per_status_change(s, mailoutbox):
     # North's prescribing doubles: its total forecast goes over budget.
     upload(
         s,
-        "practice_code,month,items,nic,actual_cost\nY00001,M2,10,5000,5000\n",
+        "practice_code,month,items,nic,actual_cost\nY00001,M2,10,260,250\n"
+        "Y00001,M2,10,5000,5000\n",
         kind="prescribing",
-        month=3,
+        month=2,
         provider=False,
-        name="presc-extra.csv",
+        name="presc-revised.csv",
+        replaces=Upload.objects.get(original_name="p2.csv"),
     )
     reconcile(s)
     reconcile(s)

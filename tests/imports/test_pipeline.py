@@ -134,7 +134,8 @@ def test_every_error_is_named_by_row_and_column_and_nothing_loads(
         "N,3,A82015,M1,12.50\n"
         "maybe,x,Z99999,M13,1.234\n"
         "Y,11,A82015,2011-04,\n"
-        ",,,,\n"
+        ",,,,\n"  # a blank line: not a row
+        "N,,,,\n"
     )
     with django_capture_on_commit_callbacks(execute=True):
         upload = _upload(cumbria, text)
@@ -150,10 +151,9 @@ def test_every_error_is_named_by_row_and_column_and_nothing_loads(
         (3, "urgent", "'maybe' should be Y or N."),
         (4, "month", "'2011-04' is not a month of 2010-11 (use 2010-04 or M1..M12)."),
         (4, "items", "11 urgent items in one row: at most 10."),
-        (5, "practice_code", "This cell is blank."),
-        (5, "month", "This cell is blank."),
-        (5, "items", "This cell is blank."),
-        (5, "urgent", "This cell is blank."),
+        (6, "practice_code", "This cell is blank."),
+        (6, "month", "This cell is blank."),
+        (6, "items", "This cell is blank."),
     ]
     assert upload.error_count == len(found)
     assert "nothing was imported" in upload.message
@@ -349,3 +349,44 @@ def test_templates_come_from_the_declaration():
         "urgent",
     ]
     assert workbook["columns"]["C2"].value == "Practice Code"
+
+
+def test_blank_lines_are_not_rows(cumbria, django_capture_on_commit_callbacks):
+    text = GOOD.replace("\na82016", "\n\n,,,,\n   \na82016") + "\n\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = _upload(cumbria, text)
+    upload = _refresh(upload)
+    assert upload.status == UploadStatus.COMPLETE, upload.errors
+    assert upload.rows_total == upload.rows_loaded == 2
+
+
+def _upload_declared(cumbria, text, **declared):
+    return upload_create(
+        actor=None,
+        commissioner=cumbria,
+        kind="tests.toy",
+        file=SimpleUploadedFile("toy.csv", text.encode()),
+        year=2010,
+        month=1,
+        **declared,
+    )
+
+
+def test_a_file_must_match_the_control_totals_its_sender_declared(
+    cumbria, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        wrong = _upload_declared(cumbria, GOOD, declared_rows=3, declared_total_pence=121_000)
+    wrong = _refresh(wrong)
+    assert wrong.status == UploadStatus.FAILED and wrong.rows_loaded == 0
+    assert [e["message"] for e in wrong.errors] == [
+        "The file has 2 rows of data; its control total says 3. Nothing was imported: check "
+        "with the sender which is right.",
+        "The file's rows add up to £1,212.50; its control total says £1,210.00. Nothing was "
+        "imported: check with the sender which is right.",
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        right = _upload_declared(
+            cumbria, GOOD.replace("12.50", "12.51"), declared_rows=2, declared_total_pence=121_251
+        )
+    assert _refresh(right).status == UploadStatus.COMPLETE

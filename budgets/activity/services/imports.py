@@ -10,6 +10,7 @@ from consortia.errors import ApplicationError
 from consortia.imports.models import Upload, UploadStatus
 from consortia.imports.services import upload_create
 from consortia.models import Organisation, User
+from consortia.money import to_pence
 
 from ..layouts import kind_of
 from ..models import Provider
@@ -26,6 +27,8 @@ def activity_import_create(
     provider: Provider | None = None,
     replaces: Upload | None = None,
     actor_label: str = "",
+    declared_rows: int | None = None,
+    declared_total_pence: int | None = None,
 ) -> Upload:
     """Accept an activity file for a month (and provider); checked and loaded in the background.
     A second file for the same month and provider must say which it revises (`replaces`)."""
@@ -39,6 +42,8 @@ def activity_import_create(
         source=provider.code if provider else "",
         revision_of=replaces,
         actor_label=actor_label,
+        declared_rows=declared_rows,
+        declared_total_pence=declared_total_pence,
     )
 
 
@@ -52,9 +57,12 @@ def activity_file_receive(
     provider_code: str,
     upload: UploadedFile,
     revision: bool,
+    control_rows: int | None = None,
+    control_total: str = "",
 ) -> Upload:
     """What the upload page and the API do with a file: find its provider by code and, for a
-    revision, the current file it replaces; then accept it."""
+    revision, the current file it replaces; then accept it, with the provider's control totals
+    (rows, and pounds as text) if given."""
     provider = None
     if provider_code.strip():
         provider = Provider.objects.filter(
@@ -83,4 +91,8 @@ def activity_file_receive(
         provider=provider,
         upload=upload,
         replaces=replaces,
+        declared_rows=control_rows,
+        declared_total_pence=to_pence(control_total, field="control_total")
+        if control_total.strip()
+        else None,
     )
