@@ -23,7 +23,7 @@ from budgets.activity.services.reconciliation import (
     _reconciliation_create,
     month_close,
     month_reopen,
-    reconcile_locality,
+    reconcile_actuals,
     reconciliation_start,
     working_day_after_month_end,
 )
@@ -160,7 +160,7 @@ def test_a_run_that_crashed_halfway_then_reruns_gives_the_same_figures(s):
     crashed = _reconciliation_create(
         actor=None, commissioner=s["icb"], year=2010, month=2, trigger="schedule"
     )
-    reconcile_locality(run=crashed, locality=s["north"])  # ... and the worker died here
+    reconcile_actuals(run=crashed)  # ... and the worker died before the positions
 
     assert figures(reconcile(s)) == clean
 
@@ -226,8 +226,7 @@ def test_alerts_fire_once_per_status_change(s, mailoutbox):
     # North's prescribing doubles: its total forecast goes over budget.
     upload(
         s,
-        "practice_code,month,items,nic,actual_cost\nY00001,M2,10,260,250\n"
-        "Y00001,M2,10,5000,5000\n",
+        "practice_code,month,items,nic,actual_cost\nY00001,M2,10,260,250\nY00001,M2,10,5000,5000\n",
         kind="prescribing",
         month=2,
         provider=False,
