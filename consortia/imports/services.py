@@ -28,7 +28,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -341,7 +341,7 @@ def _complete(upload: Upload, result: LoadResult, rows: int, total: int | None) 
             "rows": result.loaded,
             "held": result.held,
             "updated": result.updated,
-            "total": None if total is None else f"£{total / 100:,.2f}",
+            "total": None if total is None else format_money(total),
             "revision_of": upload.revision_of_id,
         },
     )
@@ -431,6 +431,8 @@ def upload_process(*, upload_id: int) -> Upload:
     except FileProblem as problem:
         errors.add(**problem.error)
         return _fail(upload, errors, problem.error["message"])
+    except OperationalError:
+        raise  # the database went away: the task retries, and the reaper is the backstop
     except SoftTimeLimitExceeded:
         minutes = settings.CELERY_TASK_SOFT_TIME_LIMIT // 60
         errors.add(1, "", f"Checking the file took longer than {minutes} minutes, the limit.")
@@ -439,6 +441,14 @@ def upload_process(*, upload_id: int) -> Upload:
             errors,
             f"Stopped after {minutes} minutes (the limit): nothing was imported. Split the file "
             "by month or provider and upload the parts.",
+        )
+    except Exception:  # a fault of ours, not of the file: say so, never leave it running
+        logger.exception("upload %s (%s) stopped by an unexpected error", upload.pk, upload.kind)
+        return _fail(
+            upload,
+            errors,
+            "An unexpected error stopped the check: nothing was imported. It has been logged "
+            "for the team; try again later or contact support.",
         )
     logger.info(
         "upload %s (%s): %s rows in %.2fs, %s errors",

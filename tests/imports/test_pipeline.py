@@ -390,3 +390,40 @@ def test_a_file_must_match_the_control_totals_its_sender_declared(
             cumbria, GOOD.replace("12.50", "12.51"), declared_rows=2, declared_total_pence=121_251
         )
     assert _refresh(right).status == UploadStatus.COMPLETE
+
+
+def _broken_loader(upload, batches, ctx) -> LoadResult:
+    for _ in batches:
+        raise RuntimeError("a bug of ours")
+    return LoadResult()
+
+
+BROKEN = layout_register(
+    Layout(
+        kind="tests.broken",
+        label="Broken",
+        columns=TOY.columns,
+        output=("practice_code",),
+        loader=_broken_loader,
+        context=_context,
+        period="month",
+    )
+)
+
+
+def test_a_fault_of_ours_fails_the_upload_and_says_so_never_leaving_it_running(
+    cumbria, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = upload_create(
+            actor=None,
+            commissioner=cumbria,
+            kind="tests.broken",
+            file=SimpleUploadedFile("toy.csv", GOOD.encode()),
+            year=2010,
+            month=1,
+        )
+    upload = _refresh(upload)
+    assert upload.status == UploadStatus.FAILED
+    assert upload.message.startswith("An unexpected error stopped the check: nothing was imported")
+    assert upload.file_kept == FileKept.DELETED
