@@ -64,6 +64,22 @@ def _pseudonymise(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _clinician(value: str) -> str:
+    """A clinician's code (GMC or GP code): never an NHS number typed in the wrong column."""
+    try:
+        patient_key(value)
+    except InvalidNhsNumber:
+        pass
+    else:
+        raise ValueError(
+            "This is an NHS number, not a clinician's code: it was not stored. Put the "
+            "patient's number in nhs_number."
+        )
+    if len(value) > 20:
+        raise ValueError("A clinician's code has at most 20 characters.")
+    return value
+
+
 def _context(upload) -> CheckContext:
     commissioner = upload.commissioner
     within = Organisation.objects.filter(path__startswith=commissioner.path)
@@ -161,7 +177,7 @@ layout_register(
             Column("priority", Choice(choices=PRIORITIES,
                                       message="is not routine, urgent or two-week wait."),
                    help="routine, urgent or two_week_wait (2WW)", example="routine"),
-            Column("clinician", Text(max_length=20), required=False,
+            Column("clinician", Parsed(parse=_clinician), required=False,
                    help="Referring clinician's code (optional)", example="G1234567"),
             Column("nhs_number", Parsed(parse=_pseudonymise),
                    help="Patient's NHS number: checked, then stored only as a keyed hash",

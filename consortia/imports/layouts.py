@@ -320,6 +320,9 @@ class Layout:
     # row even when others failed their checks, so that every problem is listed at once.
     loader_checks: bool = False
     permission: str = "change_money"  # the consortia.permissions action needed to upload
+    # Who may see an upload of this kind, its errors and its file: by default those who see the
+    # commissioner's money; a layout may widen it (outcomes are for everyone in the tree).
+    may_view: Callable[[Any, Upload], bool] | None = None
     description: str = ""
 
     def column(self, name: str) -> Column:
@@ -358,19 +361,20 @@ def template_rows(layout: Layout) -> tuple[list[str], list[str], list[str]]:
 
 
 def template_csv(layout: Layout) -> bytes:
+    """The template as CSV: the header alone, so that no example can be imported as data (the
+    page and the XLSX template give an example of each column)."""
     import csv
     import io
 
-    header, example, _ = template_rows(layout)
+    header, _, _ = template_rows(layout)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerow(example)
+    csv.writer(out).writerow(header)
     return out.getvalue().encode()
 
 
 def template_xlsx(layout: Layout) -> bytes:
-    """The template as a workbook: the columns, an example row, and a sheet explaining each."""
+    """The template as a workbook: a "data" sheet with the header alone, and a "columns" sheet
+    saying what each column holds, with an example."""
     import io
 
     from openpyxl import Workbook
@@ -380,11 +384,10 @@ def template_xlsx(layout: Layout) -> bytes:
     sheet = workbook.active
     sheet.title = "data"
     sheet.append(header)
-    sheet.append(example)
     notes = workbook.create_sheet("columns")
-    notes.append(["column", "what it holds", "also accepted as"])
-    for column, text in zip(layout.columns, help_row, strict=True):
-        notes.append([column.name, text, ", ".join(column.aliases)])
+    notes.append(["column", "what it holds", "example", "also accepted as"])
+    for column, text, sample in zip(layout.columns, help_row, example, strict=True):
+        notes.append([column.name, text, sample, ", ".join(column.aliases)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

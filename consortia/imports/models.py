@@ -66,10 +66,11 @@ class Upload(models.Model):
     class Meta:
         ordering = ["-uploaded_at", "-id"]
         constraints = [
-            # The same file twice is refused, unless the first attempt failed.
+            # The same file twice is refused, unless the first attempt failed, or was replaced
+            # by a revision (sending it again, as a revision, restores it).
             models.UniqueConstraint(
                 fields=["commissioner", "kind", "content_hash"],
-                condition=~Q(status="failed"),
+                condition=~Q(status__in=["failed", "superseded"]),
                 name="upload_same_file_once",
             ),
         ]

@@ -48,15 +48,36 @@ class Header:
     missing: list[str]
 
 
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def header_match(layout: Layout, names: list[str]) -> Header:
+    """Match the file's header to the layout's columns, by name or published alias, in any
+    order. A column named twice is refused (which one holds the data?)."""
     found = [normalise_header(str(n or "")) for n in names]
+    if len(found) == 1 and ";" in found[0]:
+        raise FileProblem(
+            "The columns are separated by semicolons (;), not commas. In Excel choose 'Save As' "
+            "> 'CSV UTF-8 (Comma delimited)', then upload it again."
+        )
     positions: dict[str, int] = {}
     for column in layout.columns:
         accepted = {normalise_header(column.name), *(normalise_header(a) for a in column.aliases)}
-        for index, name in enumerate(found):
-            if name in accepted:
-                positions[column.name] = index
-                break
+        matches = [index for index, name in enumerate(found) if name in accepted]
+        if len(matches) > 1:
+            where = " and ".join(_column_letter(i) for i in matches)
+            raise FileProblem(
+                f"The column '{column.name}' appears more than once (columns {where}): keep one.",
+                column=column.name,
+            )
+        if matches:
+            positions[column.name] = matches[0]
     missing = [c.name for c in layout.columns if c.required and c.name not in positions]
     return Header(positions, missing)
 
@@ -94,6 +115,19 @@ def _first_non_utf8_row(path: str) -> int | None:
     return None
 
 
+def _first_unreadable_row(path: str) -> int | None:
+    """The row (1 = header) where Python's strict CSV reader first fails, if it does."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, strict=True)
+        row = 0
+        try:
+            for _ in reader:
+                row += 1
+        except csv.Error:
+            return row + 1
+    return None
+
+
 def _csv_header(path: str) -> list[str]:
     with open(path, "rb") as raw:
         first = raw.readline(settings.IMPORT_MAX_HEADER_BYTES + 1)
@@ -125,13 +159,20 @@ def _csv_batches(path: str, header: list[str], wanted: dict[str, int], rows: int
     )
     try:
         yield from frame.collect_batches(chunk_size=rows)
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             row = _first_non_utf8_row(path)
             raise FileProblem(
                 NOT_UTF8.format(where=f" (row {row})" if row else ""), row=row or 1
             ) from exc
-        raise FileProblem(f"The CSV could not be read: {str(exc)[:200]}") from exc
+        row = _first_unreadable_row(path)
+        raise FileProblem(
+            "The CSV could not be read"
+            + (f" from row {row}" if row else "")
+            + ": a quote (\") may not be closed, or a row may be broken across lines. Open the "
+            "file in a spreadsheet, check that row, and save it again as CSV UTF-8.",
+            row=row or 1,
+        ) from exc
 
 
 # --- XLSX -------------------------------------------------------------------------------------
@@ -147,8 +188,8 @@ def _xlsx_guard(path: str) -> None:
         raise FileProblem("This is not a readable XLSX workbook.") from exc
     if inflated > limit:
         raise FileProblem(
-            f"The workbook unpacks to {inflated / 1e6:,.0f} MB, over the limit of "
-            f"{limit / 1e6:,.0f} MB for XLSX files. Send large files as CSV."
+            f"The workbook unpacks to {inflated / 2**20:,.0f} MB, over the limit of "
+            f"{limit / 2**20:,.0f} MB for XLSX files. Send large files as CSV."
         )
 
 
@@ -157,6 +198,9 @@ def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
+        # A formula's cached result is a binary float (30.299999999999997 for =10.1*3): round
+        # away the representation error, as Excel shows it, before the column's rule reads it.
+        value = round(value, 9)
         return repr(value).removesuffix(".0") if value.is_integer() else repr(value)
     if hasattr(value, "hour") and (value.hour or value.minute):
         return value.strftime("%Y-%m-%d %H:%M")

@@ -20,14 +20,27 @@ def uploads_visible_to(user, *, kinds: list[str] | None = None) -> QuerySet[Uplo
     return filter_by_scope(uploads, user, Action.VIEW_MONEY, prefix="commissioner__")
 
 
+def upload_may_view(user, upload: Upload) -> bool:
+    """Whether the user may see this upload: its layout's rule, else who sees the money."""
+    rule = upload.layout.may_view
+    if rule is not None:
+        return rule(user, upload)
+    return can(user, Action.VIEW_MONEY, upload.commissioner)
+
+
 def upload_get_visible(user, pk, *, kinds: list[str] | None = None) -> Upload:
     """The upload, or 404 alike for one that does not exist and one the user may not see."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
-    upload = uploads_visible_to(user, kinds=kinds).filter(pk=pk).first()
-    if upload is None or not can(user, Action.VIEW_MONEY, upload.commissioner):
+    if not 0 < pk < 2**63:
+        raise Http404
+    uploads = Upload.objects.select_related("commissioner", "uploaded_by")
+    if kinds is not None:
+        uploads = uploads.filter(kind__in=kinds)
+    upload = uploads.filter(pk=pk).first()
+    if upload is None or not upload_may_view(user, upload):
         raise Http404
     return upload
 

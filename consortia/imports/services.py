@@ -2,7 +2,8 @@
 
 The rules, the same for every kind of file:
 - **Duplicates of files.** The same file (SHA-256 of its bytes) is accepted once per commissioner
-  and kind, unless the earlier attempt failed.
+  and kind, unless the earlier attempt failed or was superseded (sent again as a revision, it
+  restores the earlier figures).
 - **Revisions.** Where a layout has a period, a second file for the same period (and sender)
   must say which upload it revises; when it completes, the earlier one is marked superseded. Its
   rows stay in history; readers count only complete uploads.
@@ -21,6 +22,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -112,6 +114,8 @@ def upload_create(
             f"A {layout.label.lower()} file has no money to total.",
             extra={"field": "declared_total"},
         )
+    if not layout.source:
+        source = ""  # a kind without a sender's code: a period has one current file
     if layout.source and not source:
         raise ApplicationError(
             f"Choose the {layout.source} this file comes from.", extra={"field": "source"}
@@ -125,7 +129,7 @@ def upload_create(
     limit = settings.IMPORT_MAX_FILE_BYTES
     if size > limit:
         raise ApplicationError(
-            f"The file is {size / 1e6:,.0f} MB, over the limit of {limit / 1e6:,.0f} MB.",
+            f"The file is {size / 2**20:,.0f} MB, over the limit of {limit / 2**20:,.0f} MB.",
             extra={"field": "file"},
         )
     content_hash = _hash_file(file)
@@ -134,7 +138,7 @@ def upload_create(
     Organisation.objects.select_for_update().filter(pk=commissioner.pk).first()
     same = (
         Upload.objects.filter(commissioner=commissioner, kind=kind, content_hash=content_hash)
-        .exclude(status=UploadStatus.FAILED)
+        .exclude(status__in=[UploadStatus.FAILED, UploadStatus.SUPERSEDED])
         .first()
     )
     if same:
@@ -250,15 +254,27 @@ def upload_enqueue(*, upload_id: int) -> None:
         del exc
 
 
+# Ten digits, perhaps spaced or hyphenated as NHS numbers are written.
+TEN_DIGITS = re.compile(r"(?<!\d)(?:\d[ -]?){9}\d(?!\d)")
+
+
 @dataclass
 class ErrorLog:
+    """The problems found, in row order: all counted, the first 1000 kept. For a file holding
+    patient identifiers, anything in a message that could be an NHS number is masked (a number
+    typed into the wrong column is quoted back by its column's rule)."""
+
     count: int = 0
     stored: list[dict] = field(default_factory=list)
+    redact: bool = False
+
+    def _message(self, message: str) -> str:
+        return TEN_DIGITS.sub("[number not shown]", message) if self.redact else message
 
     def add(self, row: int, column: str, message: str) -> None:
         self.count += 1
         if len(self.stored) < MAX_STORED_ERRORS:
-            self.stored.append({"row": row, "column": column, "message": message})
+            self.stored.append({"row": row, "column": column, "message": self._message(message)})
 
     def add_frame(self, errors) -> None:
         if not errors.height:
@@ -266,7 +282,7 @@ class ErrorLog:
         room = MAX_STORED_ERRORS - len(self.stored)
         if room > 0:
             self.stored += [
-                {"row": r, "column": c, "message": m}
+                {"row": r, "column": c, "message": self._message(m)}
                 for r, c, m in errors.head(room).select("row", "column", "message").iter_rows()
             ]
         self.count += errors.height
@@ -320,7 +336,7 @@ def _complete(upload: Upload, result: LoadResult, rows: int, total: int | None) 
         result.updated,
     )
     upload.total_pence = total
-    parts = [f"{result.loaded:,} rows imported"]
+    parts = [f"{result.loaded:,} row{'' if result.loaded == 1 else 's'} imported"]
     if result.updated:
         parts.append(f"{result.updated:,} earlier rows updated")
     if result.held:
@@ -374,7 +390,7 @@ def upload_process(*, upload_id: int) -> Upload:
     if not claimed:
         return upload  # finished already, or another worker has it
     layout = upload.layout
-    errors = ErrorLog()
+    errors = ErrorLog(redact=layout.patient_identifiers)
     started = time.perf_counter()
     if not upload.file:
         return _fail(upload, errors, "The file is no longer held: upload it again.")

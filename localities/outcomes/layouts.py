@@ -121,6 +121,13 @@ def _rules(ctx: CheckContext):
     ]
 
 
+def _may_view(user, upload) -> bool:
+    """Outcomes are for everyone with a role in the commissioner's tree, as their pages are."""
+    from .selectors import outcome_commissioners_for
+
+    return upload.commissioner in outcome_commissioners_for(user=user)
+
+
 def _load(upload, batches, ctx: CheckContext) -> LoadResult:
     """Add each count, or replace the count of the same area, measure and period."""
     commissioner = upload.commissioner
@@ -183,5 +190,6 @@ OUTCOMES = layout_register(
         loader=_load,
         context=_context,
         permission="manage_tree",
+        may_view=_may_view,
     )
 )  # fmt: skip

@@ -31,7 +31,7 @@ def test_finance_uploads_a_file_and_sees_it_imported(client, s, django_capture_o
     record = Upload.objects.get(original_name="m1.csv")
     assert response["Location"] == f"/activity/imports/{record.pk}/"
     html = client.get(response["Location"]).content.decode()
-    assert "Imported" in html and "1 rows imported" in html
+    assert "Imported" in html and "1 row imported" in html
 
 
 def test_a_bad_file_shows_each_problem_by_row_and_column(
@@ -205,7 +205,7 @@ def test_control_totals_on_the_page_refuse_a_file_that_does_not_match_them(
              "control_total": "300"},
         )  # fmt: skip
     html = client.get(response["Location"]).content.decode()
-    assert "1 rows imported" in html and "£300.00" in html and "matched" in html
+    assert "1 row imported" in html and "£300.00" in html and "matched" in html
 
 
 def test_finance_downloads_a_kept_file_and_a_lead_gp_may_not(
@@ -225,3 +225,26 @@ def test_finance_downloads_a_kept_file_and_a_lead_gp_may_not(
     assert download.status_code == 200 and b"".join(download.streaming_content) == content
     client.force_login(s["lead"])
     assert client.get(f"/imports/{record.pk}/file").status_code == 404
+
+
+def test_a_provider_for_a_file_without_one_and_a_revision_of_nothing_are_refused(
+    client, s, django_capture_on_commit_callbacks
+):
+    client.force_login(s["finance"])
+    prescribing = b"practice_code,month,items,nic,actual_cost\nY00001,M1,10,260,250\n"
+    response = client.post(
+        "/activity/",
+        {"kind": "prescribing", "year": 2010, "month": 1, "provider": "RXX",
+         "file": SimpleUploadedFile("p.csv", prescribing)},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert (
+        "A prescribing file has no provider: leave the provider blank." in response.content.decode()
+    )
+    response = client.post(
+        "/activity/",
+        {"kind": "hospital", "year": 2010, "month": 5, "provider": "RXX", "revision": "on",
+         "file": SimpleUploadedFile("h.csv", (HOSPITAL_HEADER + "RXX,Y00001,M5,EL,AA11A,1,,Y,N\n").encode())},
+    )  # fmt: skip
+    assert "There is no current file for M5 from RXX to revise" in response.content.decode()
+    assert not Upload.objects.filter(original_name__in=["p.csv", "h.csv"]).exists()

@@ -334,10 +334,7 @@ def test_kept_files_are_deleted_after_the_retention_period(
 
 
 def test_templates_come_from_the_declaration():
-    assert template_csv(TOY).decode().splitlines() == [
-        "practice_code,month,items,cost,urgent",
-        "A82015,M1,3,12.50,N",
-    ]
+    assert template_csv(TOY).decode().splitlines() == ["practice_code,month,items,cost,urgent"]
     from openpyxl import load_workbook
 
     workbook = load_workbook(io.BytesIO(template_xlsx(TOY)))
@@ -348,7 +345,13 @@ def test_templates_come_from_the_declaration():
         "cost",
         "urgent",
     ]
-    assert workbook["columns"]["C2"].value == "Practice Code"
+    assert workbook["data"].max_row == 1  # no example row that could be imported as data
+    assert [c.value for c in workbook["columns"][2]] == [
+        "practice_code",
+        "required: ",
+        "A82015",
+        "Practice Code",
+    ]
 
 
 def test_blank_lines_are_not_rows(cumbria, django_capture_on_commit_callbacks):
@@ -427,3 +430,58 @@ def test_a_fault_of_ours_fails_the_upload_and_says_so_never_leaving_it_running(
     assert upload.status == UploadStatus.FAILED
     assert upload.message.startswith("An unexpected error stopped the check: nothing was imported")
     assert upload.file_kept == FileKept.DELETED
+
+
+def test_a_superseded_file_sent_again_as_a_revision_restores_it(
+    cumbria, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _upload(cumbria, GOOD)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _upload(cumbria, GOOD.replace("12.50", "99.00"), revision_of=first)
+    with pytest.raises(ApplicationError, match="If this file is a revision"):
+        _upload(cumbria, GOOD)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = _upload(cumbria, GOOD, revision_of=_refresh(second))
+
+    assert _refresh(again).status == UploadStatus.COMPLETE
+    assert _refresh(second).status == UploadStatus.SUPERSEDED
+
+
+@pytest.mark.parametrize(
+    ("data", "row", "message"),
+    [
+        (b"practice_code;month;items;urgent\nA82015;M1;3;N\n", 1, "separated by semicolons"),
+        (b"practice_code,month,items,urgent,Items\nA82015,M1,3,N,4\n", 1,
+         "The column 'items' appears more than once (columns C and E): keep one."),
+        (b'practice_code,month,items,urgent\nA82015,M1,3,N\nA82016,M1,"4,N\nA82015,M2,5,N\n', 3,
+         "a quote (\") may not be closed"),
+    ],
+)  # fmt: skip
+def test_a_malformed_csv_is_refused_saying_where_and_what_to_do(
+    cumbria, data, row, message, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = _upload(cumbria, data)
+    upload = _refresh(upload)
+    assert upload.status == UploadStatus.FAILED
+    [error] = upload.errors
+    assert error["row"] == row and message in error["message"]
+    assert "A82016" not in error["message"]  # no other row's data quoted back
+
+
+def test_an_xlsx_formula_result_is_read_as_excel_shows_it(
+    cumbria, django_capture_on_commit_callbacks
+):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["practice_code", "month", "items", "cost", "urgent"])
+    workbook.active.append(["A82015", "M1", 3, 10.1 * 3, "N"])  # a formula's cached 30.299999…
+    out = io.BytesIO()
+    workbook.save(out)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = _upload(cumbria, out.getvalue(), name="formula.xlsx")
+    upload = _refresh(upload)
+    assert upload.status == UploadStatus.COMPLETE, upload.errors
+    assert upload.total_pence == 3030

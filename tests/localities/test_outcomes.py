@@ -186,6 +186,10 @@ def test_finance_imports_a_file_in_the_browser_and_sees_errors_by_row(as_user, o
     record = Upload.objects.get(original_name="bad.csv")
     report = client.get(f"/imports/{record.pk}/errors.csv").content.decode()
     assert report.splitlines()[1].startswith("2,count,")
+    # Everyone who sees the outcome pages sees the same list (a practice member included).
+    member = as_user("practice.a82015")
+    assert member.get(f"/outcomes/imports/{record.pk}/").status_code == 200
+    assert member.get(f"/imports/{record.pk}/errors.csv").content.decode() == report
 
 
 def test_only_reference_data_keepers_import_outcomes(as_user, outcomes):

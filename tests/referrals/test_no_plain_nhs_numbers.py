@@ -100,3 +100,26 @@ def test_the_page_says_the_file_was_not_kept(tic, client, settings, tmp_path):
     html = client.get(f"/referrals/imports/{record.pk}/").content.decode()
 
     assert "Not kept: it held NHS numbers" in html
+
+
+def test_an_nhs_number_in_the_wrong_column_is_neither_stored_nor_quoted_back(
+    tic, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    number = valid_nhs_number(700)
+    record = import_rows(
+        tic["finance"],
+        tic["icb"],
+        ReferralImportKind.REFERRALS,
+        [[number, "2010-04-02", "130", "RXX", "routine", "", valid_nhs_number(701)],
+         ["Y00001", "2010-04-02", "130", "RXX", "routine", number, valid_nhs_number(702)]],
+    )  # fmt: skip
+
+    assert record.status == "failed"
+    assert [(e["row"], e["column"]) for e in record.errors] == [
+        (2, "practice_code"),
+        (3, "clinician"),
+    ]
+    assert record.errors[0]["message"] == "Unknown practice '[number not shown]'."
+    assert "NHS number, not a clinician's code" in record.errors[1]["message"]
+    assert _holds([number], _all_text_in_the_database()) == []

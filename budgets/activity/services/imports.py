@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import UploadedFile
 
 from consortia.errors import ApplicationError
+from consortia.imports.layouts import layout_for
 from consortia.imports.models import Upload, UploadStatus
 from consortia.imports.services import upload_create
 from consortia.models import Organisation, User
@@ -64,6 +65,12 @@ def activity_file_receive(
     revision, the current file it replaces; then accept it, with the provider's control totals
     (rows, and pounds as text) if given."""
     provider = None
+    if provider_code.strip() and not layout_for(kind_of(kind)).source:
+        raise ApplicationError(
+            f"A {layout_for(kind_of(kind)).label.lower()} file has no provider: leave the "
+            "provider blank.",
+            extra={"field": "provider"},
+        )
     if provider_code.strip():
         provider = Provider.objects.filter(
             commissioner=commissioner, code=provider_code.strip().upper()
@@ -82,6 +89,13 @@ def activity_file_receive(
             source=provider.code if provider else "",
             status=UploadStatus.COMPLETE,
         ).first()
+        if replaces is None:
+            raise ApplicationError(
+                f"There is no current file for M{month}"
+                + (f" from {provider.code}" if provider else "")
+                + " to revise: untick 'revision' to send it as the month's first file.",
+                extra={"field": "revision_of"},
+            )
     return activity_import_create(
         actor=actor,
         commissioner=commissioner,
