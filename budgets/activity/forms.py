@@ -17,7 +17,8 @@ class UploadForm(forms.Form):
     provider = forms.CharField(
         label="Provider code",
         required=False,
-        help_text="For hospital activity and PbR-excluded drugs, e.g. RNL",
+        help_text="Hospital activity and PbR-excluded drugs come from a provider; prescribing and "
+        "community files do not",
     )
     file = forms.FileField(label="File", help_text="CSV (UTF-8) or XLSX, laid out as the template")
     control_rows = forms.IntegerField(

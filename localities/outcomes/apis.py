@@ -163,6 +163,7 @@ class OutcomeImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
 
     serializer_class = UploadOut
     parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

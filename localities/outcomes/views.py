@@ -16,6 +16,7 @@ from consortia.models import Organisation
 from consortia.permissions import Action, can
 
 from . import exports
+from .layouts import OUTCOMES
 from .models import OutcomeMeasure
 from .selectors import (
     outcome_commissioners_for,
@@ -80,6 +81,7 @@ def outcomes(request):
             "errors": errors,
             "query": f"?{query}" if query else "",
             "measures": OutcomeMeasure.choices,
+            "layouts": [OUTCOMES],
             "chosen": {k: request.GET.get(k, "") for k in ("measure", "before", "after")},
             "may_import": can(request.user, Action.MANAGE_TREE, commissioner),
         },
@@ -157,6 +159,7 @@ def imports(request):
                 commissioner=commissioner
             )[:50],
             "measures": OutcomeMeasure.choices,
+            "layouts": [OUTCOMES],
         },
         status=400 if errors else 200,
     )
