@@ -42,7 +42,6 @@ vendor: ## Re-fetch the NHS.UK frontend, htmx, Chart.js and axe-core from npm (n
 SCALE ?= cumbria-year
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consortia_bench
 bench: install ## Benchmark import and reconciliation on PostgreSQL (SCALE=cumbria-year|england-month)
-	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=1 $(PY) manage.py bench --scale $(SCALE)
 
 worker: install ## Run a Celery worker (needs REDIS_URL)
