@@ -22,6 +22,8 @@ from django.conf import settings
 from .layouts import Layout
 
 FIRST_DATA_ROW = 2
+CSV_MIN_CHUNK_BYTES = 1024 * 1024  # a CSV is read a batch's worth of bytes at a time, at least
+CSV_MAX_RECORD_BYTES = 64 * 1024 * 1024  # a row longer than this: a quote is never closed
 NOT_UTF8 = (
     "The file is not UTF-8 text{where}. In Excel choose 'Save As' > 'CSV UTF-8 (Comma "
     "delimited)', then upload it again."
@@ -143,22 +145,60 @@ def _csv_header(path: str) -> list[str]:
     return next(csv.reader([text]), [])
 
 
+def _record_end(data: bytes) -> int:
+    """Where the last whole record of `data` ends (after its newline): a newline inside quotes
+    does not end a record. 0 if none does."""
+    end = data.rfind(b"\n") + 1
+    quotes = data.count(b'"', 0, end)
+    while end and quotes % 2:  # that newline is inside a quoted cell: the one before?
+        previous = data.rfind(b"\n", 0, end - 1) + 1
+        quotes -= data.count(b'"', previous, end)
+        end = previous
+    return end
+
+
+def _csv_chunks(path: str, size: int) -> Iterator[bytes]:
+    """The file's records after the header, a chunk of whole records at a time."""
+    with open(path, "rb") as raw:
+        raw.readline()  # the header: read by _csv_header
+        carry = b""
+        while chunk := raw.read(size):
+            data = carry + chunk
+            end = _record_end(data)
+            if not end and len(data) < CSV_MAX_RECORD_BYTES:
+                carry = data  # one record longer than a chunk: read on
+                continue
+            end = end or len(data)  # a quote never closed: the parser names the row
+            yield data[:end]
+            carry = data[end:]
+        if carry.strip():
+            yield carry
+
+
 def _csv_batches(path: str, header: list[str], wanted: dict[str, int], rows: int):
+    """Batches of about `rows` rows. The file is read a chunk of bytes at a time and each chunk
+    parsed by polars on its own, so memory holds one batch, never the file (a lazy scan of the
+    whole file maps it and counts its rows first)."""
     names = [f"c{i}" for i in range(len(header))]
-    frame = pl.scan_csv(
-        path,
-        has_header=True,
-        new_columns=names,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-        encoding="utf8",
-        quote_char='"',
-    ).select(
-        pl.int_range(FIRST_DATA_ROW, pl.len() + FIRST_DATA_ROW, dtype=pl.Int64).alias("row_number"),
-        *(pl.col(names[index]).alias(column) for column, index in wanted.items()),
-    )
+    schema = dict.fromkeys(names, pl.String)
+    size = min(max(rows * _bytes_per_row(path), CSV_MIN_CHUNK_BYTES), CSV_MAX_RECORD_BYTES)
+    number = FIRST_DATA_ROW
     try:
-        yield from frame.collect_batches(chunk_size=rows)
+        for chunk in _csv_chunks(path, size):
+            frame = pl.read_csv(
+                chunk,
+                has_header=False,
+                schema=schema,
+                columns=sorted(set(wanted.values())),
+                truncate_ragged_lines=True,
+                encoding="utf8",
+                quote_char='"',
+            )
+            yield frame.select(
+                pl.int_range(number, number + frame.height, dtype=pl.Int64).alias("row_number"),
+                *(pl.col(names[index]).alias(column) for column, index in wanted.items()),
+            )
+            number += frame.height
     except pl.exceptions.PolarsError as exc:
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             row = _first_non_utf8_row(path)
@@ -169,10 +209,17 @@ def _csv_batches(path: str, header: list[str], wanted: dict[str, int], rows: int
         raise FileProblem(
             "The CSV could not be read"
             + (f" from row {row}" if row else "")
-            + ": a quote (\") may not be closed, or a row may be broken across lines. Open the "
+            + ': a quote (") may not be closed, or a row may be broken across lines. Open the '
             "file in a spreadsheet, check that row, and save it again as CSV UTF-8.",
             row=row or 1,
         ) from exc
+
+
+def _bytes_per_row(path: str) -> int:
+    """About how long a row is, from the first lines (at least 16 bytes)."""
+    with open(path, "rb") as raw:
+        sample = raw.read(256 * 1024)
+    return max(len(sample) // max(sample.count(b"\n"), 1), 16)
 
 
 # --- XLSX -------------------------------------------------------------------------------------
