@@ -91,9 +91,19 @@ def check_batch(layout: Layout, batch: pl.DataFrame, ctx: CheckContext) -> Check
         if checks
         else pl.lit(False).alias("__bad")
     )
-    checked = frame.collect()
-    bad = checked.filter(pl.col("__bad"))
-    if bad.height:
+    # Only what the loader, the duplicate check and the control total need is materialised; a
+    # batch with a failing row is evaluated again in full to word its errors (the rare case).
+    keep = list(dict.fromkeys(["row_number", *layout.output, *layout.unique_by]))
+    if layout.money_column and layout.money_column not in keep:
+        keep.append(layout.money_column)
+    extra = [pl.col("__bad")]
+    if layout.unique_by:
+        extra.append(pl.struct(list(layout.unique_by)).hash(seed=7).alias("__hash"))
+    checked = frame.select(*keep, *extra).collect()
+    count = checked.height  # blank lines are not rows
+    if checked["__bad"].any():
+        full = frame.collect()
+        bad = full.filter(pl.col("__bad"))
         errors = (
             pl.concat(
                 [
@@ -111,14 +121,10 @@ def check_batch(layout: Layout, batch: pl.DataFrame, ctx: CheckContext) -> Check
             .collect()
             .sort(["row", "order"])
         )
+        checked = checked.filter(~pl.col("__bad"))
     else:
         errors = pl.DataFrame(schema=ERROR_SCHEMA)
-    good = checked.filter(~pl.col("__bad")) if bad.height else checked
-    rows = good.select("row_number", *layout.output)
-    hashes = (
-        rows.select(pl.struct(list(layout.unique_by)).hash(seed=7)).to_series()
-        if layout.unique_by
-        else None
-    )
-    total = int(rows[layout.money_column].sum() or 0) if layout.money_column else 0
-    return CheckedBatch(rows, errors, checked.height, hashes, total)
+    rows = checked.select("row_number", *layout.output)
+    hashes = checked["__hash"] if layout.unique_by else None
+    total = int(checked[layout.money_column].sum() or 0) if layout.money_column else 0
+    return CheckedBatch(rows, errors, count, hashes, total)
