@@ -15,7 +15,7 @@ class UploadForm(forms.Form):
         label="Month", help_text="1 for April (M1) to 12 for March (M12)", min_value=1, max_value=12
     )
     provider = forms.CharField(
-        label="Provider code",
+        label="Provider",
         required=False,
         help_text="Hospital activity and PbR-excluded drugs come from a provider; prescribing and "
         "community files do not",

@@ -27,7 +27,7 @@ def test_finance_uploads_files_sees_errors_by_row_and_reconciles(page, screensho
         page.get_by_label("What the file holds").select_option("hospital")
         page.get_by_label("Financial year").fill("2010")
         page.get_by_label("Month", exact=True).fill("1")
-        page.get_by_label("Provider code").fill("RXX")
+        page.get_by_label("Provider", exact=True).select_option("RXX")
         page.get_by_label("File", exact=True).set_input_files(str(path))
         page.get_by_role("button", name="Upload and check").click()
         page.get_by_test_id("import-status").wait_for()

@@ -47,7 +47,7 @@ def test_finance_uploads_a_file_and_drills_from_the_county_to_its_row(page, visi
     page.get_by_label("What the file holds").select_option("hospital")
     page.get_by_label("Financial year").fill("2010")
     page.get_by_label("Month", exact=True).fill("10")
-    page.get_by_label("Provider code").fill("RNL")
+    page.get_by_label("Provider", exact=True).select_option("RNL")
     page.get_by_label("File", exact=True).set_input_files(str(upload))
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_test_id("import-status").wait_for()
