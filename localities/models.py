@@ -38,6 +38,9 @@ class ListSizeSnapshot(models.Model):
     as_of = models.DateField()
     registered_patients = models.PositiveIntegerField()
     source = models.CharField(max_length=255)
+    upload = models.ForeignKey(
+        "imports.Upload", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # the file it came from, if it was imported
 
     class Meta:
         ordering = ["practice_id", "-as_of"]
@@ -90,8 +93,46 @@ class DeprivationScore(models.Model):
         return f"{self.practice_id} {self.as_of}: {self.score}"
 
 
+class WeightedPopulation(models.Model):
+    """A practice's need-weighted population for a financial year, as NHS England publishes it
+    (the allocations tool's practice output): registered patients, the population the formula
+    uses, the weighted population of each component and the final one. Imported, never typed."""
+
+    practice = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="weighted_populations"
+    )
+    year = models.PositiveSmallIntegerField()  # financial year by its starting calendar year
+    registered_patients = models.PositiveIntegerField()
+    population = models.DecimalField(max_digits=14, decimal_places=6)
+    general_and_acute = models.DecimalField(max_digits=14, decimal_places=6)
+    community_services = models.DecimalField(max_digits=14, decimal_places=6)
+    mental_health = models.DecimalField(max_digits=14, decimal_places=6)
+    maternity = models.DecimalField(max_digits=14, decimal_places=6)
+    health_inequalities = models.DecimalField(max_digits=14, decimal_places=6)
+    prescribing = models.DecimalField(max_digits=14, decimal_places=6)
+    final = models.DecimalField(max_digits=14, decimal_places=6)
+    primary_medical_care = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True
+    )
+    source = models.CharField(max_length=255)
+    upload = models.ForeignKey("imports.Upload", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["year", "practice_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "year"], name="weighted_population_once"),
+            models.CheckConstraint(
+                condition=Q(final__gte=0), name="weighted_population_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice_id} {self.year}: {self.final}"
+
+
 __all__ = [
     "AGE_BANDS",
+    "WeightedPopulation",
     "DeprivationScore",
     "ListSizeBand",
     "ListSizeSnapshot",

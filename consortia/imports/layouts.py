@@ -135,6 +135,25 @@ class Money(ColumnType):
         return quoted(text, self.message)
 
 
+@dataclass(frozen=True)
+class Quantity(ColumnType):
+    """A number, 0 or more, with a decimal part (a weighted population), kept exactly to
+    `scale` places (a longer decimal part is rounded at the last place)."""
+
+    scale: int = 6
+    dtype: Any = pl.Decimal(24, 6)
+    hint: str = "a number, 0 or more, e.g. 11341.873160"
+
+    def value(self, text, ctx):
+        clean = text.str.replace_all(",", "", literal=True)
+        return pl.when(clean.str.contains(r"^[0-9]{1,15}(\.[0-9]+)?$")).then(
+            clean.str.to_decimal(scale=self.scale)
+        )
+
+    def problem(self, text, ctx):
+        return quoted(text, "is not a number, 0 or more.")
+
+
 def year_label(year: int) -> str:
     return f"{year}-{(year + 1) % 100:02d}"
 
@@ -296,6 +315,7 @@ class LoadResult:
     loaded: int = 0
     held: int = 0
     updated: int = 0
+    skipped: int = 0  # rows the layout's rule says to leave out (said in the upload's message)
     # Rows that clash with what is already stored, found while loading: (row, column, message).
     # Any of them rolls the whole load back, like an error found by the checks.
     errors: list[tuple[int, str, str]] = field(default_factory=list)
@@ -321,6 +341,7 @@ class Layout:
     duplicate_what: str = "the same row twice"  # says what a duplicate repeats
     money_column: str | None = None  # summed into the upload's control total
     period: str | None = None  # "month": uploads name a year and a month; "year"; None
+    as_of: bool = False  # the upload states the date its figures are for (reference data)
     source: str | None = None  # what `Upload.source` names ("provider"), if it is required
     patient_identifiers: bool = False  # the file holds NHS numbers: it is not kept
     # The loader finds errors too (rows that clash with what is stored): it then sees every good

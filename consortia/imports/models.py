@@ -33,6 +33,7 @@ class Upload(models.Model):
     year = models.PositiveSmallIntegerField(null=True, blank=True)  # financial year, if any
     month = models.PositiveSmallIntegerField(null=True, blank=True)  # M1 April .. M12 March
     source = models.CharField(max_length=20, blank=True)  # the sender's code, e.g. provider RNL
+    as_of = models.DateField(null=True, blank=True)  # the date a reference file states
     file = models.FileField(upload_to="uploads/%Y/%m/", blank=True)
     original_name = models.CharField(max_length=255)
     size_bytes = models.PositiveBigIntegerField(default=0)

@@ -87,6 +87,7 @@ def upload_create(
     actor_label: str = "",
     declared_rows: int | None = None,
     declared_total_pence: int | None = None,
+    as_of: dt.date | None = None,
     enqueue: bool = True,
 ) -> Upload:
     """Accept a file for import; it is checked and loaded in the background (unless `enqueue`
@@ -114,6 +115,13 @@ def upload_create(
             f"A {layout.label.lower()} file has no money to total.",
             extra={"field": "declared_total"},
         )
+    if layout.as_of and as_of is None:
+        raise ApplicationError(
+            "Give the date the file's figures are for (e.g. the list-size quarter's date).",
+            extra={"field": "as_of"},
+        )
+    if not layout.as_of:
+        as_of = None
     if not layout.source:
         source = ""  # a kind without a sender's code: a period has one current file
     if layout.source and not source:
@@ -188,6 +196,7 @@ def upload_create(
         uploaded_by=actor,
         declared_rows=declared_rows,
         declared_total_pence=declared_total_pence,
+        as_of=as_of,
     )
     upload.file.save(name, file, save=False)
     try:
@@ -210,6 +219,7 @@ def upload_create(
             "year": year,
             "month": month,
             "source": source,
+            "as_of": as_of.isoformat() if as_of else None,
             "file": name,
             "bytes": size,
             "sha256": content_hash,
@@ -341,6 +351,11 @@ def _complete(upload: Upload, result: LoadResult, rows: int, total: int | None) 
         parts.append(f"{result.updated:,} earlier rows updated")
     if result.held:
         parts.append(f"{result.held:,} held for closed months until they are reopened")
+    if result.skipped:
+        parts.append(
+            f"{result.skipped:,} rows of organisations outside the tree, with nothing "
+            "to record, skipped"
+        )
     upload.message = "; ".join(parts) + "."
     _retain(upload)
     upload.save()

@@ -1,0 +1,1 @@
+"""Reference data finance refreshes from published files: list sizes and weighted populations."""
