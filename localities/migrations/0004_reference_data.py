@@ -5,41 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consortia', '0003_notices'),
-        ('imports', '0005_reference_data'),
-        ('localities', '0003_outcome_uploads'),
+        ("consortia", "0003_notices"),
+        ("imports", "0005_reference_data"),
+        ("localities", "0003_outcome_uploads"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='listsizesnapshot',
-            name='upload',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='imports.upload'),
+            model_name="listsizesnapshot",
+            name="upload",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="imports.upload",
+            ),
         ),
         migrations.CreateModel(
-            name='WeightedPopulation',
+            name="WeightedPopulation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('registered_patients', models.PositiveIntegerField()),
-                ('population', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('general_and_acute', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('community_services', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('mental_health', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('maternity', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('health_inequalities', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('prescribing', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('final', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('primary_medical_care', models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True)),
-                ('source', models.CharField(max_length=255)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='weighted_populations', to='consortia.organisation')),
-                ('upload', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='imports.upload')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("registered_patients", models.PositiveIntegerField()),
+                ("population", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("general_and_acute", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("community_services", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("mental_health", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("maternity", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("health_inequalities", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("prescribing", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("final", models.DecimalField(decimal_places=6, max_digits=14)),
+                (
+                    "primary_medical_care",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True),
+                ),
+                ("source", models.CharField(max_length=255)),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="weighted_populations",
+                        to="consortia.organisation",
+                    ),
+                ),
+                (
+                    "upload",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="imports.upload",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['year', 'practice_id'],
-                'constraints': [models.UniqueConstraint(fields=('practice', 'year'), name='weighted_population_once'), models.CheckConstraint(condition=models.Q(('final__gte', 0)), name='weighted_population_not_negative')],
+                "ordering": ["year", "practice_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("practice", "year"), name="weighted_population_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("final__gte", 0)),
+                        name="weighted_population_not_negative",
+                    ),
+                ],
             },
         ),
     ]

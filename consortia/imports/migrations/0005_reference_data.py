@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('imports', '0004_superseded_files_may_return'),
+        ("imports", "0004_superseded_files_may_return"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='upload',
-            name='as_of',
+            model_name="upload",
+            name="as_of",
             field=models.DateField(blank=True, null=True),
         ),
     ]
