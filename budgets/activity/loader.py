@@ -12,8 +12,9 @@ Python for PostgreSQL:
 Each leaf partition has its `year` and `locality_id` as column defaults, so they are not sent;
 `held` is sent only for rows of closed months. PostgreSQL sets up each COPY statement at a cost of
 about a millisecond (a thousand tuple slots), so CSV is gathered per partition into a few
-megabytes before it is sent. Memory stays bounded: two batches in hand, at most `PENDING_BYTES`
-of CSV waiting, and the totals (bounded by months × nodes × lines, not by rows).
+megabytes before it is sent, unless the copier would otherwise wait. Memory stays bounded: two
+batches in hand, at most `PENDING_BYTES` of CSV waiting, and the totals (bounded by months ×
+nodes × lines, not by rows).
 
 Elsewhere (SQLite: the demo and the tests) rows are inserted with `bulk_create`.
 
@@ -45,10 +46,15 @@ SENT = ("id", "upload_id", "month", "organisation_id", "line_id", "provider_id",
         "activity", "cost")  # fmt: skip
 ROUTED = ["locality_id", "year"]  # sent too for a locality without its own partition
 TOTAL_KEY = ("month", "locality_id", "organisation_id", "line_id", "held")
-FLUSH_BYTES = 4 << 20  # CSV gathered for one partition before it is sent in one COPY
-PENDING_BYTES = 24 << 20  # CSV waiting across partitions, at most
+FLUSH_BYTES = 2 << 20  # CSV gathered for one partition before it is sent in one COPY
+PENDING_BYTES = 12 << 20  # CSV waiting across partitions, at most
+IDLE_FLUSH_BYTES = 512 << 10  # ... but sent from this size when the copier has nothing to do
 COPY_READ_BYTES = 1 << 20  # what psycopg2 reads from the buffer at a time
-ANALYZE_STATISTICS_TARGET = 10  # a 3,000-row sample per partition
+# Statistics: a 3,000-row sample of the columns readers join and filter on, taken only when a
+# partition grew by more than autovacuum's rule (50 rows + 10%) since it was last analysed.
+ANALYZE_STATISTICS_TARGET = 10
+ANALYZE_COLUMNS = ("upload_id", "organisation_id", "line_id", "provider_id", "month")
+TOTAL_COLUMNS = ("upload_id", "year", *TOTAL_KEY, "cost", "activity", "rows")
 
 
 def activity_partition_name(year: int, locality_id: int) -> str:
@@ -157,6 +163,18 @@ def _sum(rows: pl.LazyFrame, count: pl.Expr) -> pl.DataFrame:
 def _totals_write(*, upload, year: int, totals: pl.DataFrame) -> None:
     if totals.is_empty():
         return
+    if connection.vendor == "postgresql":  # tens of thousands for a national file: COPY them
+        data = totals.with_columns(
+            pl.lit(upload.pk, dtype=pl.Int64).alias("upload_id"),
+            pl.lit(year, dtype=pl.Int16).alias("year"),
+        ).select(TOTAL_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY budgets_activitytotal ({', '.join(TOTAL_COLUMNS)}) FROM STDIN "
+                "WITH (FORMAT csv)",
+                io.BytesIO(data.write_csv(include_header=False).encode()),
+            )
+        return
     ActivityTotal.objects.bulk_create(
         (
             ActivityTotal(upload_id=upload.pk, year=year, **values)
@@ -186,11 +204,11 @@ def _load_orm(*, upload, year: int, batches, closed: list[int], totals: Totals):
 def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Totals):
     with_partition = activity_partition_ensure(year, upload.commissioner)
     raw = connection.connection  # the import's psycopg2 connection: COPY joins its transaction
-    checked: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=2)
-    converted: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4)
+    checked: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
+    converted: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=3)
     failures: list[BaseException] = []
     counts = {"loaded": 0, "held": 0}
-    written: set[int] = set()
+    written: dict[int, int] = {}  # locality -> rows written
     spent = {"copy": 0.0, "copies": 0, "convert": 0.0, "waiting": 0.0}  # for the log
 
     def statement(locality: int, held: bool) -> str:
@@ -208,7 +226,6 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
         def send(key: tuple[int, bool]) -> None:
             data = b"".join(pending.pop(key))
             del sizes[key]
-            written.add(key[0])
             converted.put((statement(*key), data))
 
         try:
@@ -221,6 +238,7 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
                     "locality_id", "held", as_dict=True
                 ).items():
                     key = (int(locality), bool(held))
+                    written[key[0]] = written.get(key[0], 0) + part.height
                     columns = [*SENT, "held"] if held else list(SENT)
                     if key[0] not in with_partition:
                         part = part.with_columns(pl.lit(year, dtype=pl.Int16).alias("year"))
@@ -232,6 +250,9 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
                         send(key)
                 while sum(sizes.values()) > PENDING_BYTES:
                     send(max(sizes, key=sizes.__getitem__))
+                if converted.empty():  # PostgreSQL is idle: better small COPYs than none
+                    for key in [k for k, size in sizes.items() if size >= IDLE_FLUSH_BYTES]:
+                        send(key)
                 totals.add(rows)
                 counts["loaded"] += rows.height
                 counts["held"] += int(rows["held"].sum())
@@ -275,22 +296,42 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
     if failures:
         raise failures[0]
     finished = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL default_statistics_target = {ANALYZE_STATISTICS_TARGET}")
-        for locality in sorted(written & with_partition):
-            cursor.execute(f"ANALYZE {activity_partition_name(year, locality)}")
-        if written - with_partition:
-            cursor.execute(f"ANALYZE budgets_activityrow_y{year}_other")
-        cursor.execute("RESET default_statistics_target")
+    analysed = _analyse(year, written, with_partition)
     logger.info(
         "activity load of upload %s: %s COPYs into %s partitions took %.2fs in PostgreSQL; "
-        "CSV and totals %.2fs; the checks waited %.2fs for the loader; ANALYZE %.2fs",
+        "CSV and totals %.2fs; the checks waited %.2fs for the loader; ANALYZE of %s %.2fs",
         upload.pk,
         spent["copies"],
         len(written),
         spent["copy"],
         spent["convert"],
         spent["waiting"],
+        analysed,
         time.perf_counter() - finished,
     )
     return counts["loaded"], counts["held"]
+
+
+def _analyse(year: int, written: dict[int, int], with_partition: set[int]) -> int:
+    """ANALYZE the partitions written that grew by more than 50 rows + 10% since their last
+    statistics (autovacuum's rule; this server's autovacuum is not relied on). Returns how many."""
+    rows: dict[str, int] = {}
+    for locality, count in written.items():
+        name = (
+            activity_partition_name(year, locality)
+            if locality in with_partition
+            else f"budgets_activityrow_y{year}_other"
+        )
+        rows[name] = rows.get(name, 0) + count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, greatest(reltuples, 0) FROM pg_class WHERE relname = ANY(%s)",
+            [sorted(rows)],
+        )
+        known = dict(cursor.fetchall())
+        due = [name for name in sorted(rows) if rows[name] > 50 + 0.1 * known.get(name, 0)]
+        cursor.execute(f"SET LOCAL default_statistics_target = {ANALYZE_STATISTICS_TARGET}")
+        for name in due:
+            cursor.execute(f"ANALYZE {name} ({', '.join(ANALYZE_COLUMNS)})")
+        cursor.execute("RESET default_statistics_target")
+    return len(due)
