@@ -22,6 +22,7 @@ urlpatterns = [
     path("senate/", include("senate.urls")),
     path("referrals/", include("referrals.urls")),
     path("outcomes/", include("localities.urls")),
+    path("reference/", include("localities.reference.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("consortia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

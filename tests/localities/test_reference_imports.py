@@ -147,3 +147,30 @@ def test_a_reference_file_needs_its_date_or_year(person, cumbria):
         _receive(person, cumbria, LIST_SIZES, LIST_FILE.read_bytes(), "x.csv")
     with pytest.raises(ApplicationError, match="financial year"):
         _receive(person, cumbria, WEIGHTED_POPULATIONS, WP_FILE.read_bytes(), "y.csv")
+
+
+def test_finance_imports_a_reference_file_on_the_page_and_a_lead_may_not(
+    client, person, cumbria, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(person("finance"))
+    page = client.get("/reference/").content.decode()
+    assert "Weighted populations (NHS England)" in page and "reference.list_sizes" in page
+
+    response = client.post(
+        "/reference/",
+        {"kind": WEIGHTED_POPULATIONS, "year": "2022",
+         "file": SimpleUploadedFile(WP_FILE.name, WP_FILE.read_bytes())},
+    )  # fmt: skip
+    html = client.get(response["Location"]).content.decode()
+    assert "63 rows imported" in html
+    refused = client.post(
+        "/reference/",
+        {"kind": LIST_SIZES, "file": SimpleUploadedFile("l.csv", LIST_FILE.read_bytes())},
+    )
+    assert refused.status_code == 400
+    assert "Give the date the file" in refused.content.decode()
+
+    client.force_login(person("lead.carlisle"))
+    assert client.get("/reference/").status_code == 403
+    assert client.post("/reference/", {"kind": LIST_SIZES}).status_code == 403
