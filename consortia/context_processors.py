@@ -24,6 +24,8 @@ def navigation(request):
     items.append(("Senate", "senate-home"))
     if grants_for(user, Action.VIEW_ORGANISATION):
         items.append(("Outcomes", "outcomes"))
+    if any(grant.scope is Scope.COMMISSIONER for grant in grants_for(user, Action.MANAGE_TREE)):
+        items.append(("Reference data", "reference-files"))
     if grants_for(user, Action.VIEW_AUDIT):
         items.append(("Audit log", "audit-log"))
     items.append(("API", "api-docs"))
