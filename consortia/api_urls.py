@@ -1,13 +1,12 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
 
 from budgets.activity import apis as activity_apis
 from localities.apis import PracticeViewSet
 
 from . import apis
+from .routing import ApiRootRouter
 
-router = DefaultRouter()
+router = ApiRootRouter()
 router.register("organisations", apis.OrganisationViewSet, basename="api-organisation")
 router.register("localities", apis.LocalityViewSet, basename="api-locality")
 router.register("sub-localities", apis.SubLocalityViewSet, basename="api-sub-locality")
@@ -22,7 +21,7 @@ router.register(
 
 urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="api-me"),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", apis.TokenObtainApi.as_view(), name="api-token"),
     path(
         "positions/<int:year>/<int:month>/<str:code>/",
         activity_apis.PositionsApi.as_view(),

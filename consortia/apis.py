@@ -3,12 +3,14 @@
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import AuditEvent, Organisation, OrganisationKind
 from .permissions import Action, active_assignments, grants_for
+from .query import IsoDateTimeFilter
 from .selectors import audit_events_visible_to, organisations_visible_to
 from .serializers import AuditEventOut, MeOut, OrganisationOut
 
@@ -48,6 +50,17 @@ class SubLocalityViewSet(OrganisationViewSet):
     kind = OrganisationKind.SUB_LOCALITY
 
 
+class TokenObtainApi(ObtainAuthToken):
+    """A token for `username` and `password`: DRF's, with the login lockout (django-axes).
+
+    The credentials are checked against Django's own request, not DRF's wrapper, so that the
+    lockout flag axes sets reaches its middleware, which answers 429 with what to do.
+    """
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "request": self.request._request}
+
+
 class MeApi(APIView):
     @extend_schema(responses=MeOut)
     def get(self, request):
@@ -58,7 +71,7 @@ class MeApi(APIView):
 class AuditEventFilter(django_filters.FilterSet):
     organisation = django_filters.CharFilter(field_name="organisation__code")
     event = django_filters.CharFilter(lookup_expr="startswith")
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    since = IsoDateTimeFilter(field_name="at", lookup_expr="gte")
 
     class Meta:
         model = AuditEvent

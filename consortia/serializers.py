@@ -4,7 +4,7 @@ from .models import AuditEvent, Organisation, RoleAssignment, User
 
 
 class OrganisationOut(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Organisation
@@ -39,7 +39,7 @@ class MeOut(serializers.ModelSerializer):
 
 
 class AuditEventOut(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEvent

@@ -61,6 +61,39 @@ def audit_record(
     )
 
 
+def login_failure_record(
+    *, username: str, address: str | None, path: str, locked_out: bool
+) -> AuditEvent:
+    """A failed login (wrong password, unknown account, or refused while locked out).
+
+    The subject is the account tried, by the name given: it may not exist. No password is kept.
+    """
+    return AuditEvent.objects.create(
+        actor=None,
+        actor_label=username or "anonymous",
+        event="auth.login_locked_out" if locked_out else "auth.login_failed",
+        subject_type="auth.login",
+        subject_id=username[:80],
+        subject_label=f"{username} from {address or 'unknown address'} at {path}"[:255],
+        after={"address": address, "path": path},
+    )
+
+
+def access_denial_record(
+    *, actor: User | None, method: str, path: str, address: str | None
+) -> AuditEvent:
+    """A request refused with 403: who asked for what, from where."""
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_label=actor.get_username() if actor else "anonymous",
+        event="access.denied",
+        subject_type="http.request",
+        subject_id=path[:80],
+        subject_label=f"{method} {path}"[:255],
+        after={"method": method, "path": path, "address": address},
+    )
+
+
 def _snapshot(instance: Model, fields: list[str]) -> dict[str, Any]:
     out = {}
     for field in fields:

@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from localities import views as tree_views
 
 from . import views
 from .home import views as home_views
+
+handler404 = "consortia.routing.page_not_found"
+handler500 = "consortia.routing.server_error"
 
 urlpatterns = [
     path("", home_views.home, name="home"),
@@ -26,5 +29,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("consortia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,11 +1,12 @@
 """Outcomes API routes, included from consortia/api_urls.py under /api/outcomes/."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from consortia.routing import ApiRouter
 
 from .outcomes import apis
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("counts", apis.OutcomeCountViewSet, basename="api-outcome-count")
 router.register("imports", apis.OutcomeImportViewSet, basename="api-outcome-import")
 

@@ -9,5 +9,5 @@ urlpatterns = [
     path("comparison.<str:fmt>", views.comparison_export, name="outcomes-export"),
     path("counts.<str:fmt>", views.counts_export, name="outcomes-counts-export"),
     path("imports/", views.imports, name="outcomes-imports"),
-    path("imports/<int:pk>/", views.import_detail, name="outcomes-import"),
+    path("imports/<id:pk>/", views.import_detail, name="outcomes-import"),
 ]

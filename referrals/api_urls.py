@@ -1,11 +1,12 @@
 """Referrals API routes, included from consortia/api_urls.py under /api/referrals/."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from consortia.routing import ApiRouter
 
 from . import apis
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("referrals", apis.ReferralViewSet, basename="api-referral")
 router.register("imports", apis.ReferralImportViewSet, basename="api-referral-import")
 router.register(

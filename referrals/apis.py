@@ -16,10 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from budgets.activity.selectors import providers_for
-from consortia.errors import ApplicationError
 from consortia.imports.models import Upload, UploadStatus
 from consortia.imports.serializers import UploadOut
 from consortia.models import Organisation, OrganisationKind
+from consortia.query import choice, month, query_validated, year
 
 from . import selectors as s
 from .layouts import LAYOUTS
@@ -284,38 +284,41 @@ class ComparisonOut(serializers.Serializer):
     rows = ComparisonRowOut(many=True)
 
 
+class ComparisonQuery(serializers.Serializer):
+    measure = serializers.CharField(
+        required=False, max_length=5, help_text="Treatment function code, ALL or PRESC"
+    )
+    period = serializers.CharField(
+        required=False, max_length=7, help_text="2010 or 2010-Q3 (default: latest)"
+    )
+    peers = serializers.CharField(
+        required=False, max_length=20, help_text="Locality code (default: the county)"
+    )
+    basis = choice(["weighted", "crude"], required=False)
+    overdispersion = choice(Overdispersion.values, required=False)
+
+
 class ComparisonApi(APIView):
     """Practices' rates for a measure beside their peers' (funnel plot data)."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("measure", str, description="Treatment function code, ALL or PRESC"),
-            OpenApiParameter("period", str, description="2010 or 2010-Q3 (default: latest)"),
-            OpenApiParameter("peers", str, description="Locality code (default: the county)"),
-            OpenApiParameter("basis", str, enum=["weighted", "crude"]),
-            OpenApiParameter("overdispersion", str, enum=Overdispersion.values),
-        ],
-        responses=ComparisonOut,
-    )
+    @extend_schema(parameters=[ComparisonQuery], responses=ComparisonOut)
     def get(self, request):
+        query = query_validated(request, ComparisonQuery)
         commissioner = s.commissioner_for(request.user)
-        measure = request.query_params.get("measure") or "130"
+        measure = query.get("measure") or "130"
         peers = commissioner
-        if request.query_params.get("peers"):
-            peers = Organisation.objects.filter(code=request.query_params["peers"]).first()
+        if query.get("peers"):
+            peers = Organisation.objects.filter(code=query["peers"]).first()
             if peers is None:
                 raise Http404("No such peer group.")
-        overdispersion = request.query_params.get("overdispersion") or None
-        if overdispersion not in (None, *Overdispersion.values):
-            raise ApplicationError("Unknown overdispersion.", extra={"field": "overdispersion"})
         data = s.comparison(
             user=request.user,
             commissioner=commissioner,
             measure=measure,
-            period=_period(request.query_params.get("period"), commissioner, None, measure),
+            period=_period(query.get("period"), commissioner, None, measure),
             peers=peers,
-            weighted=request.query_params.get("basis", "weighted") != "crude",
-            overdispersion=overdispersion,
+            weighted=query.get("basis", "weighted") != "crude",
+            overdispersion=query.get("overdispersion") or None,
         )
         return Response(ComparisonOut(data).data)
 
@@ -334,25 +337,27 @@ class OutlierOut(serializers.Serializer):
     review_id = serializers.IntegerField(allow_null=True)
 
 
+class OutliersQuery(serializers.Serializer):
+    locality = serializers.CharField(max_length=20)
+    year = year()
+
+
 class OutliersApi(APIView):
     """Practices of a locality flagged for any specialty in the latest period."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("locality", str, required=True),
-            OpenApiParameter("year", int),
-        ],
-        responses=OutlierOut(many=True),
-    )
+    @extend_schema(parameters=[OutliersQuery], responses=OutlierOut(many=True))
     def get(self, request):
+        query = query_validated(request, OutliersQuery)
         locality = Organisation.objects.filter(
-            code=request.query_params.get("locality", ""), kind=OrganisationKind.LOCALITY
+            code=query["locality"], kind=OrganisationKind.LOCALITY
         ).first()
         if locality is None:
             raise Http404("No such locality.")
-        year = int(request.query_params.get("year") or s.latest_year(
-            commissioner=s.commissioner_of(locality)))  # fmt: skip
-        rows = s.outliers_for(user=request.user, locality=locality, year=year)
+        rows = s.outliers_for(
+            user=request.user,
+            locality=locality,
+            year=query.get("year") or s.latest_year(commissioner=s.commissioner_of(locality)),
+        )
         return Response(OutlierOut(rows, many=True).data)
 
 
@@ -376,24 +381,25 @@ class TrendOut(serializers.Serializer):
         return [r.opened_on.isoformat() for r in trend.reviews]
 
 
+class TrendQuery(serializers.Serializer):
+    measure = serializers.CharField(required=False, max_length=5)
+    year = year()
+
+
 class TrendApi(APIView):
     """A practice's monthly rate as an SPC (XmR) chart."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("measure", str), OpenApiParameter("year", int)],
-        responses=TrendOut,
-    )
+    @extend_schema(parameters=[TrendQuery], responses=TrendOut)
     def get(self, request, code: str):
+        query = query_validated(request, TrendQuery)
         practice = Organisation.objects.filter(code=code).first()
         if practice is None:
             raise Http404("No such practice.")
-        year = int(request.query_params.get("year") or s.latest_year(
-            commissioner=s.commissioner_of(practice)))  # fmt: skip
         trend = s.practice_trend(
             user=request.user,
             practice=practice,
-            measure=request.query_params.get("measure") or "130",
-            year=year,
+            measure=query.get("measure") or "130",
+            year=query.get("year") or s.latest_year(commissioner=s.commissioner_of(practice)),
         )
         return Response(TrendOut(trend).data)
 
@@ -519,24 +525,23 @@ class TimelinessOut(serializers.Serializer):
     standard_hours = serializers.IntegerField()
 
 
+class TimelinessQuery(serializers.Serializer):
+    year = year()
+    by = choice(["provider", "specialty"], required=False)
+
+
 class TimelinessApi(APIView):
     """League table of providers: information within the standard, median days."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("year", int),
-            OpenApiParameter("by", str, enum=["provider", "specialty"]),
-        ],
-        responses=TimelinessOut(many=True),
-    )
+    @extend_schema(parameters=[TimelinessQuery], responses=TimelinessOut(many=True))
     def get(self, request):
+        query = query_validated(request, TimelinessQuery)
         commissioner = s.commissioner_for(request.user)
-        year = int(request.query_params.get("year") or s.latest_year(commissioner=commissioner))
         rows = s.timeliness(
             user=request.user,
             commissioner=commissioner,
-            year=year,
-            by_specialty=request.query_params.get("by") == "specialty",
+            year=query.get("year") or s.latest_year(commissioner=commissioner),
+            by_specialty=query.get("by") == "specialty",
         )
         return Response(TimelinessOut(rows, many=True).data)
 
@@ -553,18 +558,24 @@ class HeldOut(serializers.Serializer):
     expected = serializers.IntegerField()
 
 
+class HeldPaymentsQuery(serializers.Serializer):
+    year = year()
+    month = month()
+
+
 class HeldPaymentsApi(APIView):
     """Held pending information, per provider and month (pence), months 1..month."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("year", int), OpenApiParameter("month", int)],
-        responses=HeldOut(many=True),
-    )
+    @extend_schema(parameters=[HeldPaymentsQuery], responses=HeldOut(many=True))
     def get(self, request):
+        query = query_validated(request, HeldPaymentsQuery)
         commissioner = s.commissioner_for(request.user)
-        year = int(request.query_params.get("year") or s.latest_year(commissioner=commissioner))
-        month = int(request.query_params.get("month") or 12)
-        rows = s.held_payments(commissioner=commissioner, year=year, month=month, user=request.user)
+        rows = s.held_payments(
+            commissioner=commissioner,
+            year=query.get("year") or s.latest_year(commissioner=commissioner),
+            month=query.get("month") or 12,
+            user=request.user,
+        )
         return Response(HeldOut(rows, many=True).data)
 
 
@@ -704,8 +715,8 @@ class SchemeViewSet(viewsets.ViewSet):
 
 
 class InterestOut(serializers.ModelSerializer):
-    clinician = serializers.StringRelatedField()
-    practice = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    clinician = serializers.StringRelatedField(allow_null=True)
+    practice = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     provider = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:

@@ -1,11 +1,12 @@
 """Senate API routes, included from consortia/api_urls.py at /api/senate/."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from consortia.routing import ApiRouter
 
 from . import apis
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("decisions", apis.DecisionViewSet, basename="api-senate-decision")
 router.register("members", apis.MemberViewSet, basename="api-senate-member")
 router.register("meetings", apis.MeetingViewSet, basename="api-senate-meeting")

@@ -26,7 +26,7 @@ from .models import (
 
 class MemberOut(serializers.ModelSerializer):
     name = serializers.CharField(source="user.get_full_name")
-    locality = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    locality = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     votes = serializers.BooleanField(read_only=True)
 
     class Meta:

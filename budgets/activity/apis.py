@@ -105,7 +105,9 @@ class ActivityImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
 
 class RunOut(serializers.ModelSerializer):
     commissioner = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    started_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:

@@ -4,7 +4,7 @@ from . import views
 
 urlpatterns = [
     path("activity/", views.imports, name="activity-imports"),
-    path("activity/imports/<int:pk>/", views.import_detail, name="activity-import"),
+    path("activity/imports/<id:pk>/", views.import_detail, name="activity-import"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("reconciliation/run/", views.reconciliation_run, name="reconciliation-run"),
     path("reconciliation/close/", views.month_close_view, name="month-close"),

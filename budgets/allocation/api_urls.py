@@ -1,10 +1,10 @@
 """Allocation API routes, included from budgets/api_urls.py."""
 
-from rest_framework.routers import SimpleRouter
+from consortia.routing import ApiRouter
 
 from . import apis
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("model-runs", apis.ModelRunViewSet, basename="api-model-run")
 
 urlpatterns = router.urls

@@ -35,7 +35,7 @@ class ModelRunOut(serializers.ModelSerializer):
         source="envelopes", child=serializers.IntegerField(), read_only=True
     )
     envelope_total_pence = serializers.SerializerMethodField()
-    decided_by = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = ModelRun

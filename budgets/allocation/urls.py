@@ -9,13 +9,13 @@ urlpatterns = [
     path("<int:year>/allocations.csv", views.allocations_csv, name="budgets-year-csv"),
     path("<int:year>/allocations.xlsx", views.allocations_xlsx, name="budgets-year-xlsx"),
     path("runs/", views.model_run_list, name="budgets-runs"),
-    path("runs/<int:pk>/", views.model_run_detail, name="budgets-run"),
-    path("runs/<int:pk>/approve/", views.model_run_approve, name="budgets-run-approve"),
-    path("runs/<int:pk>/steps.csv", views.model_run_csv, name="budgets-run-csv"),
+    path("runs/<id:pk>/", views.model_run_detail, name="budgets-run"),
+    path("runs/<id:pk>/approve/", views.model_run_approve, name="budgets-run-approve"),
+    path("runs/<id:pk>/steps.csv", views.model_run_csv, name="budgets-run-csv"),
     path(
-        "runs/<int:pk>/practices.csv",
+        "runs/<id:pk>/practices.csv",
         views.model_run_practices_csv,
         name="budgets-run-practices-csv",
     ),
-    path("runs/<int:pk>/every-step.xlsx", views.model_run_xlsx, name="budgets-run-xlsx"),
+    path("runs/<id:pk>/every-step.xlsx", views.model_run_xlsx, name="budgets-run-xlsx"),
 ]

@@ -1,10 +1,10 @@
 """Virement API routes, included from budgets/api_urls.py."""
 
-from rest_framework.routers import SimpleRouter
+from consortia.routing import ApiRouter
 
 from . import apis
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("virements", apis.VirementViewSet, basename="api-virement")
 
 urlpatterns = router.urls

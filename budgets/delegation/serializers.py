@@ -16,7 +16,7 @@ class VirementOut(serializers.ModelSerializer):
     amount_pence = serializers.IntegerField(source="amount", read_only=True)
     amount = MoneyText()
     requested_by = serializers.StringRelatedField()
-    decided_by = serializers.StringRelatedField()
+    decided_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Virement

@@ -1,10 +1,10 @@
 """Ledger API routes, included from budgets/api_urls.py."""
 
-from rest_framework.routers import SimpleRouter
+from consortia.routing import ApiRouter
 
 from . import apis
 
-router = SimpleRouter()
+router = ApiRouter()
 router.register("budget-lines", apis.BudgetLineViewSet, basename="api-budget-line")
 router.register("accounts", apis.AccountViewSet, basename="api-account")
 router.register("transactions", apis.TransactionViewSet, basename="api-transaction")

@@ -6,5 +6,5 @@ from . import views
 
 urlpatterns = [
     path("", views.budgets_home, name="budgets-home"),
-    path("accounts/<int:pk>/", views.account_detail, name="budgets-account"),
+    path("accounts/<id:pk>/", views.account_detail, name="budgets-account"),
 ]

@@ -2,17 +2,14 @@
 approves the £120,000 virement that is above the lead GP's limit. In a real browser."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from budgets.models import Virement, VirementStatus
-from tests.browser.conftest import log_in
+from tests.browser.conftest import AXE_URL, log_in, origin
 from tests.budgets.budgets_demo import budgets_demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
 
 
 def menu(page, name: str):
@@ -22,7 +19,7 @@ def menu(page, name: str):
 
 def serious_accessibility_violations(page) -> list[str]:
     """axe-core's serious and critical findings on the current page."""
-    page.add_script_tag(path=str(AXE))
+    page.add_script_tag(url=origin(page) + AXE_URL)
     results = page.evaluate("async () => await axe.run(document)")
     return [
         f"{v['id']}: {v['help']}"
