@@ -6,8 +6,8 @@ partitions. Three threads share the work, so that PostgreSQL does not wait for P
 Python for PostgreSQL:
 - the caller's thread pulls checked batches from the import pipeline (which reads and checks the
   file as it goes) and hands them on;
-- a converter thread writes each batch as CSV per leaf partition, and adds it to the upload's
-  totals (month × locality × node × line);
+- a converter thread adds each batch to the upload's totals (month × locality × node × line)
+  and, a few batches at a time, writes them as CSV per leaf partition;
 - a copier thread COPYs that CSV on the import's own connection, so in its transaction.
 Each leaf partition has its `year` and `locality_id` as column defaults, so they are not sent;
 `held` is sent only for rows of closed months. PostgreSQL sets up each COPY statement at a cost of
@@ -46,8 +46,9 @@ SENT = ("id", "upload_id", "month", "organisation_id", "line_id", "provider_id",
         "activity", "cost")  # fmt: skip
 ROUTED = ["locality_id", "year"]  # sent too for a locality without its own partition
 TOTAL_KEY = ("month", "locality_id", "organisation_id", "line_id", "held")
+SPLIT_ROWS = 100_000  # batches gathered before they are split by partition
 FLUSH_BYTES = 2 << 20  # CSV gathered for one partition before it is sent in one COPY
-PENDING_BYTES = 12 << 20  # CSV waiting across partitions, at most
+PENDING_BYTES = 8 << 20  # CSV waiting across partitions, at most
 IDLE_FLUSH_BYTES = 512 << 10  # ... but sent from this size when the copier has nothing to do
 COPY_READ_BYTES = 1 << 20  # what psycopg2 reads from the buffer at a time
 # Statistics: a 3,000-row sample of the columns readers join and filter on, taken only when a
@@ -156,7 +157,7 @@ def _sum(rows: pl.LazyFrame, count: pl.Expr) -> pl.DataFrame:
     return (
         rows.group_by(TOTAL_KEY)
         .agg(pl.col("cost").sum(), pl.col("activity").sum(), count.alias("rows"))
-        .collect()
+        .collect(engine="in-memory")
     )
 
 
@@ -220,6 +221,7 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
         return f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
 
     def convert() -> None:
+        grouped: list[pl.DataFrame] = []  # batches not yet split by partition
         pending: dict[tuple[int, bool], list[bytes]] = {}
         sizes: dict[tuple[int, bool], int] = {}
 
@@ -228,36 +230,48 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
             del sizes[key]
             converted.put((statement(*key), data))
 
+        def split() -> None:
+            """CSV per partition of the batches gathered (one split for several batches: splitting
+            a 50,000-row batch 42 ways costs twice the CSV itself)."""
+            rows = pl.concat(grouped) if len(grouped) > 1 else grouped[0]
+            grouped.clear()
+            for (locality, held), part in rows.partition_by(
+                "locality_id", "held", as_dict=True
+            ).items():
+                key = (int(locality), bool(held))
+                written[key[0]] = written.get(key[0], 0) + part.height
+                columns = [*SENT, "held"] if held else list(SENT)
+                if key[0] not in with_partition:
+                    part = part.with_columns(pl.lit(year, dtype=pl.Int16).alias("year"))
+                    columns += ROUTED
+                data = part.select(columns).write_csv(include_header=False).encode()
+                pending.setdefault(key, []).append(data)
+                sizes[key] = sizes.get(key, 0) + len(data)
+                if sizes[key] >= FLUSH_BYTES:
+                    send(key)
+            while sum(sizes.values()) > PENDING_BYTES:
+                send(max(sizes, key=sizes.__getitem__))
+
         try:
             while (batch := checked.get()) is not None:
                 if failures:
                     continue  # the copier failed: drain until the caller stops
                 started = time.perf_counter()
                 rows = _rows(upload.pk, batch, closed)
-                for (locality, held), part in rows.partition_by(
-                    "locality_id", "held", as_dict=True
-                ).items():
-                    key = (int(locality), bool(held))
-                    written[key[0]] = written.get(key[0], 0) + part.height
-                    columns = [*SENT, "held"] if held else list(SENT)
-                    if key[0] not in with_partition:
-                        part = part.with_columns(pl.lit(year, dtype=pl.Int16).alias("year"))
-                        columns += ROUTED
-                    data = part.select(columns).write_csv(include_header=False).encode()
-                    pending.setdefault(key, []).append(data)
-                    sizes[key] = sizes.get(key, 0) + len(data)
-                    if sizes[key] >= FLUSH_BYTES:
-                        send(key)
-                while sum(sizes.values()) > PENDING_BYTES:
-                    send(max(sizes, key=sizes.__getitem__))
-                if converted.empty():  # PostgreSQL is idle: better small COPYs than none
-                    for key in [k for k, size in sizes.items() if size >= IDLE_FLUSH_BYTES]:
-                        send(key)
                 totals.add(rows)
                 counts["loaded"] += rows.height
                 counts["held"] += int(rows["held"].sum())
+                grouped.append(rows.select(*SENT, "locality_id", "held"))
+                idle = converted.empty()  # PostgreSQL waits: better small COPYs than none
+                if idle or sum(g.height for g in grouped) >= SPLIT_ROWS:
+                    split()
+                if idle and converted.empty():
+                    for key in [k for k, size in sizes.items() if size >= IDLE_FLUSH_BYTES]:
+                        send(key)
                 spent["convert"] += time.perf_counter() - started
             if not failures:
+                if grouped:
+                    split()
                 for key in list(pending):
                     send(key)
         except BaseException as exc:  # handed to the caller's thread  # noqa: BLE001
