@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 BUCKETS = 16
-SPILL_PAIRS = 1_000_000  # (hash, row) pairs held before they are written out: 16 MB
+SPILL_PAIRS = 500_000  # (hash, row) pairs held before they are written out: 8 MB
 
 
 class DuplicateFinder:
