@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from budgets.activity import apis as activity_apis
 from localities.apis import PracticeViewSet
+from localities.reference.apis import ReferenceFileViewSet
 
 from . import apis
 from .routing import ApiRootRouter
@@ -15,6 +16,7 @@ router.register("audit-events", apis.AuditEventViewSet, basename="api-audit-even
 router.register(
     "activity-imports", activity_apis.ActivityImportViewSet, basename="api-activity-import"
 )
+router.register("reference-files", ReferenceFileViewSet, basename="api-reference-file")
 router.register(
     "reconciliations", activity_apis.ReconciliationViewSet, basename="api-reconciliation"
 )

@@ -174,3 +174,40 @@ def test_finance_imports_a_reference_file_on_the_page_and_a_lead_may_not(
     client.force_login(person("lead.carlisle"))
     assert client.get("/reference/").status_code == 403
     assert client.post("/reference/", {"kind": LIST_SIZES}).status_code == 403
+
+
+def test_the_api_imports_a_reference_file_and_reports_its_rows(person, cumbria, settings, tmp_path):
+    from rest_framework.test import APIClient
+
+    settings.MEDIA_ROOT = tmp_path
+    api = APIClient()
+    api.force_authenticate(person("finance"))
+    created = api.post(
+        "/api/reference-files/",
+        {"kind": WEIGHTED_POPULATIONS, "year": 2022,
+         "file": SimpleUploadedFile(WP_FILE.name, WP_FILE.read_bytes())},
+        format="multipart",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    assert (created.json()["rows_loaded"], created.json()["status"]) == (63, "complete")
+    bad = api.post(
+        "/api/reference-files/",
+        {"kind": LIST_SIZES, "as_of": "2013-10-01",
+         "file": SimpleUploadedFile("bad.csv", b"Practice Code,Male 0-4\nA82015,10\n")},
+        format="multipart",
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert {e["column"] for e in bad.json()["extra"]["errors"]} >= {"female_0_4"}
+    listed = api.get("/api/reference-files/").json()
+    assert [u["kind"] for u in listed["results"]] == [LIST_SIZES, WEIGHTED_POPULATIONS]
+
+    lead = APIClient()
+    lead.force_authenticate(person("lead.carlisle"))
+    assert lead.get("/api/reference-files/").json()["results"] == []
+    refused = lead.post(
+        "/api/reference-files/",
+        {"kind": LIST_SIZES, "as_of": "2013-10-01",
+         "file": SimpleUploadedFile("x.csv", LIST_FILE.read_bytes())},
+        format="multipart",
+    )  # fmt: skip
+    assert refused.status_code == 403
