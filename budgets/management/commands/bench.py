@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -77,11 +78,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale, import_only, **options):
         if import_only is not None:  # child process: import one file, report time and memory
-            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                pg_cpu = _backend_cpu(cursor)
+            cpu, started = _own_cpu(), time.perf_counter()
             upload_process(upload_id=import_only)
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, _own_cpu() - cpu
             peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            self.stdout.write(f"SECONDS {seconds} PEAK_KIB {peak_kib}")
+            self.stdout.write(
+                f"SECONDS {seconds} PEAK_KIB {peak_kib} CPU {cpu} PG_CPU {pg_cpu() or 0}"
+            )
             return
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL.")
@@ -121,16 +126,19 @@ class Command(BaseCommand):
             f"({sum(f.stat().st_size for f in files) / 1e6:.0f} MB)."
         )
 
-        copy_before = sum(_raw_copy(f) for f in files)
-        _, small_peak, _ = _import(world, small, month=1, provider=world["second_provider"])
+        copies = [_raw_copy(f) for f in files]
+        small_import = _import(world, small, month=1, provider=world["second_provider"])
         imports = [
             _import(world, f, month=month, provider=world["provider"])
             for month, f in enumerate(files, start=1)
         ]
-        copy_after = sum(_raw_copy(f) for f in files)
+        copies += [_raw_copy(f) for f in files]
+        copy_before = sum(c.seconds for c in copies[: len(files)])
+        copy_after = sum(c.seconds for c in copies[len(files) :])
         copy_seconds = (copy_before + copy_after) / 2
-        import_seconds = sum(seconds for seconds, _, _ in imports)
-        peak = max(peak for _, peak, _ in imports)
+        copy_cpu = sum(c.pg_cpu for c in copies) / 2
+        import_seconds = sum(i.seconds for i in imports)
+        peak, small_peak = max(i.peak_kib for i in imports), small_import.peak_kib
         out("")
         out(
             f"Raw COPY into an unindexed text table: {rows / copy_seconds:,.0f} rows/s "
@@ -142,8 +150,15 @@ class Command(BaseCommand):
             f"({import_seconds:.2f}s) — {import_seconds / copy_seconds:.2f}× raw COPY "
             "(target ≤ 2×)"
         )
-        for line in imports[-1][2]:
+        for line in imports[-1].phases:
             out(f"    {line}")
+        own, pg = sum(i.cpu for i in imports), sum(i.pg_cpu for i in imports)
+        if copy_cpu:
+            out(
+                f"    CPU time, whatever else the machine runs: import {own:.1f}s in its process "
+                f"+ {pg:.1f}s in PostgreSQL = {(own + pg) / copy_cpu:.2f}× the raw COPY's "
+                f"{copy_cpu:.1f}s in PostgreSQL (its own share: {pg / copy_cpu:.2f}×)"
+            )
         small_rows, file_rows = rows // months // 10, rows // months
         out(
             f"Peak memory of the import process: {small_peak / 1024:.0f} MiB for {small_rows:,} "
@@ -337,24 +352,55 @@ def _write_file(path: Path, practices: int, letter: str, month: int, rows: int, 
             ).write_csv(handle, include_header=start == 0)
 
 
-def _raw_copy(path: Path) -> float:
+@dataclass
+class Measured:
+    seconds: float
+    pg_cpu: float = 0.0  # CPU seconds of the PostgreSQL backend (0 if it is on another host)
+    cpu: float = 0.0  # CPU seconds of the import process
+    peak_kib: int = 0
+    phases: list[str] = field(default_factory=list)
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _backend_cpu(cursor):
+    """A function giving the CPU seconds this connection's PostgreSQL backend has used since
+    now (None if the server is not on this machine)."""
+    cursor.execute("SELECT pg_backend_pid()")
+    stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+
+    def used() -> float | None:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    start = used()
+    return lambda: None if start is None else used() - start
+
+
+def _raw_copy(path: Path) -> Measured:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_raw_copy")
         cursor.execute(
             "CREATE UNLOGGED TABLE bench_raw_copy (" + ", ".join(f"{c} text" for c in HEADER) + ")"
         )
-        started = time.perf_counter()
+        pg_cpu, started = _backend_cpu(cursor), time.perf_counter()
         with path.open("rb") as handle:
             cursor.cursor.copy_expert(
                 "COPY bench_raw_copy FROM STDIN WITH (FORMAT csv, HEADER)", handle, size=1 << 20
             )
-        seconds = time.perf_counter() - started
+        measured = Measured(time.perf_counter() - started, pg_cpu() or 0.0)
         cursor.execute("DROP TABLE bench_raw_copy")
-    return seconds
+    return measured
 
 
-def _import(world: dict, path: Path, month: int, provider) -> tuple[float, int, list[str]]:
-    """Import in a child process (as a worker would); return (seconds, peak KiB, phases)."""
+def _import(world: dict, path: Path, month: int, provider) -> Measured:
+    """Import in a child process (as a worker would): its seconds, CPU, memory and phases."""
     with path.open("rb") as handle:
         upload = activity_import_create(
             actor=None,
@@ -379,16 +425,23 @@ def _import(world: dict, path: Path, month: int, provider) -> tuple[float, int, 
     if upload.status != UploadStatus.COMPLETE:
         raise CommandError(f"The benchmark import failed: {upload.message} {upload.errors[:3]}")
     # The import's own time, as a worker spends it (not the child's start-up).
-    seconds = float(child.stdout.split("SECONDS")[-1].split()[0])
-    peak = int(child.stdout.split("PEAK_KIB")[-1].split()[0])
-    phases = [
-        line.split(": ", 1)[-1]
-        for line in child.stderr.splitlines()
-        if line.startswith(("activity load", f"upload {upload.pk} "))
-    ]
+    report = child.stdout.split()
+    value = {
+        name: report[report.index(name) + 1] for name in ("SECONDS", "PEAK_KIB", "CPU", "PG_CPU")
+    }
     if upload.file:
         upload.file.delete(save=False)
-    return seconds, peak, phases
+    return Measured(
+        seconds=float(value["SECONDS"]),
+        pg_cpu=float(value["PG_CPU"]),
+        cpu=float(value["CPU"]),
+        peak_kib=int(value["PEAK_KIB"]),
+        phases=[
+            line.split(": ", 1)[-1]
+            for line in child.stderr.splitlines()
+            if line.startswith(("activity load", f"upload {upload.pk} "))
+        ],
+    )
 
 
 def _reconcile(world: dict, month: int) -> tuple[float, int]:
