@@ -206,7 +206,7 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
     with_partition = activity_partition_ensure(year, upload.commissioner)
     raw = connection.connection  # the import's psycopg2 connection: COPY joins its transaction
     checked: queue.Queue[pl.DataFrame | None] = queue.Queue(maxsize=1)
-    converted: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=3)
+    converted: queue.Queue[tuple[str, io.BytesIO] | None] = queue.Queue(maxsize=3)
     failures: list[BaseException] = []
     counts = {"loaded": 0, "held": 0}
     written: dict[int, int] = {}  # locality -> rows written
@@ -222,12 +222,13 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
 
     def convert() -> None:
         grouped: list[pl.DataFrame] = []  # batches not yet split by partition
-        pending: dict[tuple[int, bool], list[bytes]] = {}
+        pending: dict[tuple[int, bool], io.BytesIO] = {}  # CSV written straight into them
         sizes: dict[tuple[int, bool], int] = {}
 
         def send(key: tuple[int, bool]) -> None:
-            data = b"".join(pending.pop(key))
+            data = pending.pop(key)
             del sizes[key]
+            data.seek(0)
             converted.put((statement(*key), data))
 
         def split() -> None:
@@ -244,9 +245,9 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
                 if key[0] not in with_partition:
                     part = part.with_columns(pl.lit(year, dtype=pl.Int16).alias("year"))
                     columns += ROUTED
-                data = part.select(columns).write_csv(include_header=False).encode()
-                pending.setdefault(key, []).append(data)
-                sizes[key] = sizes.get(key, 0) + len(data)
+                buffer = pending.setdefault(key, io.BytesIO())
+                part.select(columns).write_csv(buffer, include_header=False)
+                sizes[key] = buffer.tell()
                 if sizes[key] >= FLUSH_BYTES:
                     send(key)
             while sum(sizes.values()) > PENDING_BYTES:
@@ -287,7 +288,7 @@ def _load_postgres(*, upload, year: int, batches, closed: list[int], totals: Tot
                 sql, data = item
                 started = time.perf_counter()
                 try:
-                    cursor.copy_expert(sql, io.BytesIO(data), size=COPY_READ_BYTES)
+                    cursor.copy_expert(sql, data, size=COPY_READ_BYTES)
                 except BaseException as exc:  # handed to the caller's thread  # noqa: BLE001
                     failures.append(exc)
                 spent["copy"] += time.perf_counter() - started
