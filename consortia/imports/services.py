@@ -242,6 +242,18 @@ def upload_receive(**kwargs) -> Upload:
     return upload_process(upload_id=upload.pk)
 
 
+def upload_require_complete(upload: Upload) -> Upload:
+    """The upload, if it loaded; else the error an API answers a waiting sender with: how many
+    problems, and each by row and column."""
+    if upload.status != UploadStatus.COMPLETE:
+        raise ApplicationError(
+            f"{upload.error_count} problem{'s' if upload.error_count != 1 else ''}: nothing was "
+            "imported. Correct the rows listed and import the file again.",
+            {"import": upload.pk, "errors": upload.errors},
+        )
+    return upload
+
+
 def upload_enqueue(*, upload_id: int) -> None:
     """Queue the processing; if the queue cannot be reached, the upload fails at once and says
     so (it is never left queued with nothing to finish it)."""

@@ -35,7 +35,8 @@ def upload_file(request, pk):
 
 
 def layout_template(request, kind: str, fmt: str):
-    """A blank template of a layout with one example row (public: no data in it)."""
+    """A blank template of a layout: its header (and, in XLSX, a sheet explaining each column
+    with an example). Public: no data in it."""
     try:
         layout = layout_for(kind)
     except LookupError:

@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consortia.errors import ApplicationError
-from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.models import Upload
 from consortia.imports.serializers import UploadOut
+from consortia.imports.services import upload_require_complete
 
 from .models import OutcomeCount, OutcomeMeasure
 from .selectors import (
@@ -179,10 +180,5 @@ class OutcomeImportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
             commissioner=_commissioner(request.user, data.validated_data.get("commissioner")),
             upload=data.validated_data["file"],
         )
-        if record.status != UploadStatus.COMPLETE:
-            raise ApplicationError(
-                f"{record.error_count} problem{'s' if record.error_count != 1 else ''}: nothing "
-                "was imported. Correct the rows listed and import the file again.",
-                {"import": record.pk, "errors": record.errors},
-            )
+        upload_require_complete(record)
         return Response(UploadOut(record).data, status=status.HTTP_201_CREATED)

@@ -8,14 +8,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from consortia.errors import ApplicationError
-from consortia.imports.models import Upload, UploadStatus
+from consortia.imports.models import Upload
 from consortia.imports.selectors import uploads_visible_to
 from consortia.imports.serializers import UploadOut
-from consortia.imports.services import upload_receive
+from consortia.imports.services import upload_receive, upload_require_complete
 from consortia.permissions import Action, organisations_for
 
-from .views import KINDS, _commissioner
+from .layouts import KINDS
+from .selectors import reference_commissioner_for
 
 
 class ReferenceFileIn(serializers.Serializer):
@@ -55,16 +55,11 @@ class ReferenceFileViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         values = data.validated_data
         upload = upload_receive(
             actor=request.user,
-            commissioner=_commissioner(request.user),
+            commissioner=reference_commissioner_for(request.user),
             kind=values["kind"],
             file=values["file"],
             as_of=values.get("as_of"),
             year=values.get("year"),
         )
-        if upload.status != UploadStatus.COMPLETE:
-            raise ApplicationError(
-                f"{upload.error_count} problem{'s' if upload.error_count != 1 else ''}: nothing "
-                "was imported. Correct the rows listed and import the file again.",
-                {"import": upload.pk, "errors": upload.errors},
-            )
+        upload_require_complete(upload)
         return Response(UploadOut(upload).data, status=status.HTTP_201_CREATED)

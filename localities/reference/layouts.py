@@ -33,6 +33,7 @@ from ..models import AGE_BANDS, ListSizeBand, ListSizeSnapshot, Sex, WeightedPop
 
 LIST_SIZES = "reference.list_sizes"
 WEIGHTED_POPULATIONS = "reference.weighted_populations"
+KINDS = [LIST_SIZES, WEIGHTED_POPULATIONS]
 SEXES = {Sex.MALE: "male", Sex.FEMALE: "female"}
 BANDS = [(sex, band, f"{word}_{band.replace('-', '_')}") for sex, word in SEXES.items()
          for band in AGE_BANDS]  # fmt: skip

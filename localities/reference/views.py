@@ -17,30 +17,17 @@ from consortia.imports.selectors import (
     uploads_visible_to,
 )
 from consortia.imports.services import upload_receive
-from consortia.models import Organisation, OrganisationKind
-from consortia.permissions import Action, can, organisations_for
+from consortia.permissions import Action, can
 
 from .forms import ReferenceFileForm
-from .layouts import LIST_SIZES, WEIGHTED_POPULATIONS
-
-KINDS = [LIST_SIZES, WEIGHTED_POPULATIONS]
-
-
-def _commissioner(user) -> Organisation:
-    node = (
-        organisations_for(user, Action.MANAGE_TREE)
-        .filter(kind=OrganisationKind.COMMISSIONER)
-        .first()
-    )
-    if node is None:
-        raise PermissionDenied("Only the keepers of reference data (PCT finance) import it.")
-    return node
+from .layouts import KINDS
+from .selectors import reference_commissioner_for
 
 
 @login_required
 def reference_files(request):
     """Import a published reference file, and the files so far."""
-    commissioner = _commissioner(request.user)
+    commissioner = reference_commissioner_for(request.user)
     form = ReferenceFileForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
